@@ -1,0 +1,179 @@
+"""The spider every CMS family shares: discovery from RSS, sitemaps and section listings,
+then one registry-driven extraction per article page.
+
+A family spider adds only what its platform does differently (a "load more" endpoint,
+listing dates); an outlet is a registry entry naming its family (see `outlets.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import feedparser
+import scrapy
+from scrapy.http import HtmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+from twisted.internet.defer import CancelledError
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from scrapy.exceptions import IgnoreRequest
+
+from crawlers.extract import ExtractionError, extract_article
+from crawlers.registry import load_registry
+from crawlers.urls import canonical_url
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawl one outlet. Arguments: `outlet` (registry id; fixed on per-outlet spiders) and
+    `since` (YYYY-MM-DD: skip what was published or last changed before that day)."""
+
+    outlet_id: str | None = None
+
+    def __init__(self, outlet: str | None = None, since: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        outlet_id = outlet or self.outlet_id
+        registry = load_registry()
+        if outlet_id not in registry:
+            raise ValueError(f"unknown outlet {outlet_id!r}; known: {', '.join(sorted(registry))}")
+        self.outlet = registry[outlet_id]
+        self.outlet_id = outlet_id
+        self.since = date.fromisoformat(since) if since else None
+        self.allowed_domains = list(self.outlet.domains)
+
+    async def start(self):
+        for url in self.outlet.rss:
+            yield self._request(url, self.parse_feed)
+        for url in self.outlet.sitemaps:
+            yield self._request(url, self.parse_sitemap)
+        for url in (self.outlet.home, *self.outlet.sections):
+            yield self._request(url, self.parse_listing, cb_kwargs={"section": url})
+
+    # -- discovery
+    def parse_feed(self, response):
+        feed = feedparser.parse(response.body)
+        if not feed.entries:
+            yield self._error(response.url, "empty_feed",
+                              f"feed has no items ({response.headers.get('Content-Type', b'').decode()})")
+            return
+        for entry in feed.entries:
+            published = entry.get("published_parsed") or entry.get("updated_parsed")
+            if published and self._before_since(date(*published[:3])):
+                continue
+            if entry.get("link"):
+                yield from self._follow_article(entry.link)
+
+    def parse_sitemap(self, response):
+        body = gunzip(response.body) if response.body[:2] == b"\x1f\x8b" else response.body
+        try:
+            sitemap = Sitemap(body)
+        except Exception as exc:  # lxml raises several kinds for a non-XML body
+            yield self._error(response.url, "parse_failed", f"not a sitemap: {exc}")
+            return
+        for entry in sitemap:
+            lastmod = _lastmod_date(entry.get("lastmod"))
+            if lastmod and self._before_since(lastmod):
+                continue
+            if sitemap.type == "sitemapindex":
+                yield self._request(entry["loc"], self.parse_sitemap)
+            else:
+                yield from self._follow_article(entry["loc"])
+
+    def parse_listing(self, response, section: str, page: int = 1):
+        links = self.listing_links(response)
+        for url in links:
+            yield from self._follow_article(url)
+        if not links or self.listing_reached_since(response):
+            return
+        yield from self.next_listing_pages(response, section, page)
+
+    def listing_links(self, response) -> list[str]:
+        spec = self.outlet.listing_links
+        hrefs = response.css(spec).getall() if spec else []
+        if not hrefs:
+            hrefs = response.css("a::attr(href)").getall()
+        urls = (canonical_url(response.urljoin(h)) for h in hrefs)
+        return list(dict.fromkeys(u for u in urls if self.outlet.is_article_url(u)))
+
+    def listing_reached_since(self, response) -> bool:
+        """Families whose listings show dates stop paging back past `since`."""
+        return False
+
+    def next_listing_pages(self, response, section: str, page: int):
+        if self.outlet.next_page:
+            href = response.css(self.outlet.next_page).get()
+            if href:
+                yield self._request(response.urljoin(href), self.parse_listing,
+                                    cb_kwargs={"section": section, "page": page + 1})
+
+    # -- articles
+    def _follow_article(self, url: str):
+        url = canonical_url(url)
+        if self.outlet.is_article_url(url):
+            yield self._request(url, self.parse_article)
+
+    def parse_article(self, response):
+        content_type = response.headers.get("Content-Type", b"").split(b";")[0].strip().lower()
+        if not isinstance(response, HtmlResponse) or (content_type and content_type not in HTML_TYPES):
+            yield self._error(response.url, "not_html", f"Content-Type {content_type.decode() or 'missing'}")
+            return
+        try:
+            extraction = extract_article(response.text, response.url, self.outlet)
+        except ExtractionError as exc:
+            yield self._error(response.url, "parse_failed", str(exc))
+            return
+        item = {"type": "article", "outlet_id": self.outlet_id, **extraction.fields,
+                "methods": extraction.methods, "fetched_url": response.url, "http_status": response.status}
+        published = item["published_at"]
+        if published and self._before_since(datetime.fromisoformat(published).date()):
+            return
+        if not published:
+            raw = item["published_raw"]
+            yield self._error(item["url"], "bad_date",
+                              f"publication date not readable: {raw!r}" if raw else "no publication date in the page markup")
+        yield item
+
+    # -- plumbing
+    def _request(self, url: str, callback, **kwargs) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.on_error, **kwargs)
+
+    def _before_since(self, day: date) -> bool:
+        return self.since is not None and day < self.since
+
+    def _error(self, url: str, kind: str, detail: str) -> dict:
+        return {"type": "error", "outlet_id": self.outlet_id, "url": url, "kind": kind, "detail": detail}
+
+    def on_error(self, failure):
+        yield self._error(failure.request.url, *describe_failure(failure))
+
+
+def describe_failure(failure) -> tuple[str, str]:
+    """(kind, detail) for a failed request, in the vocabulary of crawl_errors.kind."""
+    exc = failure.value
+    if failure.check(HttpError):
+        return "http_error", f"HTTP {exc.response.status}"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return "timeout", str(exc) or "timed out"
+    if failure.check(DNSLookupError):
+        return "dns", str(exc)
+    if failure.check(IgnoreRequest):
+        text = str(exc)
+        if "redirect" in text.lower():
+            return "redirect_loop", text
+        if "robots.txt" in text:
+            return "robots", text
+        return "ignored", text
+    if failure.check(CancelledError) or "max size" in str(exc).lower():
+        return "too_large", str(exc) or "response larger than DOWNLOAD_MAXSIZE"
+    return "other", f"{type(exc).__name__}: {exc}"
+
+
+def _lastmod_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None

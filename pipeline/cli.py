@@ -1,0 +1,173 @@
+"""The `pressmon` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from pathlib import Path
+
+import click
+
+DEFAULT_DB = "pressmon.db"
+DEMO_DB = "pressmon-demo.db"
+
+
+@click.group()
+@click.version_option(package_name="pressmon")
+def cli():
+    """pressmon: which outlets disseminated QĐ 1894/QĐ-TTg and CT 20/CT-TTg in Gia Lai.
+
+    Crawl the outlets of the registry into SQLite, find document references, publish the
+    result with Datasette.
+    """
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite file to create or update.")
+@click.option("--outlet", "outlets", multiple=True, metavar="ID",
+              help="Crawl only this outlet (repeatable); see `pressmon outlets`.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Backfill bound: skip items published before this day.")
+@click.option("--mirror", metavar="URL", help="Send every outlet request to this offline mirror, e.g. http://127.0.0.1:8765.")
+@click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
+def crawl(db_path, outlets, since, mirror, progress):
+    """Crawl the outlets into the database.
+
+    \b
+    Example:
+        pressmon crawl --db pressmon.db --outlet baogialai --since 2025-07-01
+    """
+    from pipeline.crawl import run_crawl
+
+    _check_since(since)
+    try:
+        run_id = run_crawl(db_path, list(outlets) or None, since=since, mirror=mirror, progress=progress)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    _echo_run_summary(db_path, run_id)
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="SQLite file to publish.")
+@click.option("--port", default=8001, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+def serve(db_path, port, host):
+    """Publish the database with Datasette (read-only for everyone).
+
+    \b
+    Example:
+        pressmon serve --db pressmon.db --port 8001
+    """
+    from pipeline.serve import serve as serve_datasette
+
+    click.echo(f"Datasette: http://{host}:{port}/")
+    serve_datasette(db_path, host=host, port=port)
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEMO_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite file to build or update; run again, it behaves as a second night.")
+@click.option("--serve/--no-serve", "serve_after", default=True, show_default=True,
+              help="Start Datasette on the result when the crawl ends.")
+@click.option("--port", default=8001, show_default=True, help="Datasette port on 127.0.0.1.")
+@click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
+def demo(db_path, serve_after, port, progress):
+    """Crawl the bundled offline mirror of the outlets with the real spiders, store, find
+    document references, and publish with Datasette. Needs no network.
+
+    \b
+    Example:
+        pressmon demo                         # then open http://127.0.0.1:8001
+        pressmon demo --no-serve --db x.db    # build or update x.db and exit
+    """
+    from crawlers.mirror.server import serve_mirror
+    from pipeline.crawl import run_crawl
+
+    server, base_url = serve_mirror()
+    try:
+        run_id = run_crawl(db_path, mirror=base_url, progress=progress)
+    finally:
+        server.shutdown()
+    _echo_run_summary(db_path, run_id)
+    if serve_after:
+        from pipeline.serve import serve as serve_datasette
+
+        click.echo(f"Datasette: http://127.0.0.1:{port}/")
+        serve_datasette(db_path, host="127.0.0.1", port=port)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--html", "html_file", type=click.File("rb"), help="Read the page from this file instead of fetching URL.")
+@click.option("--outlet", "outlet_id", metavar="ID", help="Outlet whose selectors to use (default: from the URL's host).")
+def extract(url, html_file, outlet_id):
+    """Run an outlet's extraction on one page and print the fields as JSON.
+
+    The fields are as the spider yields them, before the pipeline normalises the text.
+
+    \b
+    Example:
+        pressmon extract https://baogialai.com.vn/some-slug-post565021.html
+        pressmon extract https://baogialai.com.vn/x-post1.html --html page.html
+    """
+    from crawlers.extract import ExtractionError, extract_article
+    from crawlers.registry import load_registry, outlet_for_url
+    from crawlers.settings import USER_AGENT
+
+    outlet = load_registry().get(outlet_id) if outlet_id else outlet_for_url(url)
+    if outlet is None:
+        raise click.UsageError(f"no outlet in the registry for {url}; pass --outlet")
+    if html_file is not None:
+        page = html_file.read()
+    else:
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                page = response.read()
+        except OSError as exc:
+            raise click.ClickException(f"could not fetch {url}: {exc}") from exc
+    try:
+        extraction = extract_article(page, url, outlet)
+    except ExtractionError as exc:
+        raise click.ClickException(f"{url}: {exc}") from exc
+    click.echo(json.dumps({"outlet_id": outlet.id, **extraction.as_dict()}, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+@cli.command()
+def outlets():
+    """List the outlets of the registry (crawlers/outlets.toml)."""
+    from crawlers.registry import load_registry
+
+    for outlet in load_registry().values():
+        click.echo(f"{outlet.id:<22} {outlet.kind:<18} {outlet.family:<10} {outlet.domain}")
+
+
+def _check_since(since):
+    if since:
+        from datetime import date
+
+        try:
+            date.fromisoformat(since)
+        except ValueError as exc:
+            raise click.BadParameter(f"{since!r} is not YYYY-MM-DD", param_hint="--since") from exc
+
+
+def _echo_run_summary(db_path, run_id):
+    import sqlite3
+
+    if not Path(db_path).exists():
+        click.echo("no database was written", err=True)
+        sys.exit(1)
+    conn = sqlite3.connect(db_path)
+    rows = conn.execute(
+        "select outlet_id, pages_fetched, articles_new, articles_updated, articles_unchanged, errors "
+        "from crawl_runs where run_id = ? order by outlet_id", [run_id]).fetchall()
+    total = conn.execute("select count(*), count(distinct outlet_id) from articles").fetchone()
+    conn.close()
+    click.echo(f"run {run_id}")
+    click.echo(f"{'outlet':<22}{'pages':>7}{'new':>6}{'upd':>6}{'same':>6}{'errors':>8}")
+    for row in rows:
+        click.echo(f"{row[0]:<22}{row[1]:>7}{row[2]:>6}{row[3]:>6}{row[4]:>6}{row[5]:>8}")
+    click.echo(f"{db_path}: {total[0]} articles from {total[1]} outlets")

@@ -1,0 +1,98 @@
+"""Scrapy item pipelines: normalise the text once, find document references, store.
+
+Spiders yield plain dicts (`type` = "article" or "error", see docs/design.md); these stages
+are the only place where crawling meets Vietnamese text handling and the database.
+"""
+
+from __future__ import annotations
+
+from scrapy import signals
+
+from crawlers.registry import load_registry
+from nlp.normalize import normalize_text
+from nlp.references import find_references
+from pipeline.store import Store, now
+
+TEXT_FIELDS = ("title", "lead", "body", "author", "section")
+
+
+class NormalizePipeline:
+    """NFC and one tone-placement style, before anything hashes, matches or stores text."""
+
+    def process_item(self, item, spider=None):
+        if item.get("type") == "article":
+            for name in TEXT_FIELDS:
+                item[name] = normalize_text(item.get(name))
+            item["tags"] = [normalize_text(t) for t in item.get("tags") or []]
+        return item
+
+
+class ReferencePipeline:
+    """Legal-document references (1894/QĐ-TTg, 20/CT-TTg, …) with their spans per field."""
+
+    def process_item(self, item, spider=None):
+        if item.get("type") == "article":
+            item["references"] = article_references(item)
+        return item
+
+
+def article_references(item: dict) -> list[dict]:
+    context = "\n".join(item.get(f) or "" for f in ("title", "lead", "body"))
+    found = []
+    for name in ("title", "lead", "body"):
+        for ref in find_references(item.get(name) or "", published_at=item.get("published_at"), context=context):
+            found.append({"field": name, **ref.as_dict()})
+    return found
+
+
+def new_run_id() -> str:
+    """Sortable and readable: the local start time of the run."""
+    return now().replace("-", "").replace(":", "")[:15]
+
+
+class StorePipeline:
+    """Writes each item in its own transaction and keeps the run's counters current, so a
+    crawl killed at any moment has stored everything it reported."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.db_path = crawler.settings.get("PRESSMON_DB")
+        self.run_id = crawler.settings.get("PRESSMON_RUN_ID") or new_run_id()
+        self.store = None
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+        crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    @property
+    def outlet_id(self) -> str:
+        return self.crawler.spider.outlet_id
+
+    def open_spider(self, spider=None):
+        self.store = Store(self.db_path)
+        self.store.sync_outlets([o.as_row() for o in load_registry().values()])
+        self.store.start_run(self.run_id, self.outlet_id)
+
+    def close_spider(self, spider=None):
+        reason = self.crawler.stats.get_value("finish_reason") or "finished"
+        self.store.finish_run(self.run_id, self.outlet_id, status=reason)
+        self.store.close()
+
+    def process_item(self, item, spider=None):
+        if item.get("type") == "error":
+            self.store.record_error(self.run_id, item["outlet_id"], item["url"], item["kind"], item["detail"])
+            self.crawler.stats.inc_value(f"pressmon/errors/{item['kind']}")
+        else:
+            outcome = self.store.save_article(self.run_id, item, references=item.get("references"))
+            self.crawler.stats.inc_value(f"pressmon/articles_{outcome}")
+        return item
+
+    def response_received(self, response, request, spider=None):
+        if self.store is not None:
+            self.store.count_page(self.run_id, self.outlet_id)
+
+    def spider_error(self, failure, response, spider=None):
+        self.store.record_error(self.run_id, self.outlet_id, response.url, "spider_exception",
+                                f"{type(failure.value).__name__}: {failure.value}")
