@@ -1,0 +1,187 @@
+"""The schema of the pressmon database, as an ordered list of migrations.
+
+`PRAGMA user_version` is the number of migrations applied. Each migration is a function
+`(db: sqlite_utils.Database) -> None` applied once, in its own transaction together with the
+version bump and its `_migrations` row, so an older database upgrades in place and a crash
+mid-upgrade leaves it at the previous version. Never edit a released migration: append one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+@contextlib.contextmanager
+def immediate_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """Run the block as one write transaction, or as part of the one already open.
+
+    BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+    writes fails at once with SQLITE_BUSY if another connection committed in between, whereas
+    waiting for the lock is covered by busy_timeout. Joining an open transaction lets methods
+    that are public on their own (Store.replace_references) commit together with a caller's.
+    """
+    if db.conn.in_transaction:
+        yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.conn.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def create_initial_schema(db: sqlite_utils.Database) -> None:
+    """Every table and index of docs/design.md."""
+    for statement in _INITIAL_SCHEMA:
+        db.execute(statement)
+
+
+_INITIAL_SCHEMA = (
+    """CREATE TABLE outlets (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT,
+    family TEXT,
+    domain TEXT,
+    home_url TEXT,
+    language TEXT
+)""",
+    """CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    outlet_id TEXT NOT NULL REFERENCES outlets(id),
+    outlet_kind TEXT, -- copied from outlets so Datasette can facet on it without a join
+    title TEXT NOT NULL,
+    lead TEXT,
+    body TEXT NOT NULL,
+    author TEXT,
+    section TEXT,
+    tags TEXT NOT NULL DEFAULT '[]', -- JSON list
+    published_at TEXT,
+    published_raw TEXT,
+    published_month TEXT, -- YYYY-MM
+    modified_at TEXT,
+    media_kind TEXT,
+    language TEXT,
+    methods TEXT NOT NULL DEFAULT '{}', -- JSON: field -> extraction method
+    content_sha256 TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    last_run_id TEXT,
+    changed_at TEXT NOT NULL -- when the current text was first seen
+)""",
+    "CREATE INDEX idx_articles_outlet_id ON articles(outlet_id)",
+    "CREATE INDEX idx_articles_published_at ON articles(published_at)",
+    "CREATE INDEX idx_articles_published_month ON articles(published_month)",
+    """CREATE TABLE article_versions (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    title TEXT NOT NULL,
+    lead TEXT,
+    body TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    modified_at TEXT,
+    first_seen_at TEXT NOT NULL,
+    replaced_at TEXT NOT NULL
+)""",
+    "CREATE INDEX idx_article_versions_article_id ON article_versions(article_id)",
+    """CREATE TABLE crawl_runs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    outlet_id TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    pages_fetched INTEGER NOT NULL DEFAULT 0,
+    articles_new INTEGER NOT NULL DEFAULT 0,
+    articles_updated INTEGER NOT NULL DEFAULT 0,
+    articles_unchanged INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (run_id, outlet_id)
+)""",
+    """CREATE TABLE crawl_errors (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    outlet_id TEXT,
+    url TEXT,
+    kind TEXT NOT NULL,
+    detail TEXT,
+    at TEXT NOT NULL
+)""",
+    "CREATE INDEX idx_crawl_errors_run_id ON crawl_errors(run_id)",
+    """CREATE TABLE article_references (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    field TEXT NOT NULL, -- title, lead or body
+    "start" INTEGER,
+    "end" INTEGER,
+    text TEXT NOT NULL,
+    kind TEXT,
+    number TEXT,
+    year INTEGER,
+    issuer TEXT,
+    signed_on TEXT,
+    document TEXT, -- resolved key such as 1894/QĐ-TTg, NULL for any other document
+    topic TEXT -- qd1894, ct20 or NULL
+)""",
+    "CREATE INDEX idx_article_references_article_id ON article_references(article_id)",
+    "CREATE INDEX idx_article_references_topic ON article_references(topic)",
+    # A regular (not external-content) FTS5 table: `folded` exists only here and is computed
+    # in Python, so the store writes each row itself, with rowid = articles.id.
+    """CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, lead, body, folded,
+    tokenize="unicode61 remove_diacritics 2"
+)""",
+)
+
+MIGRATIONS: list[Migration] = [create_initial_schema]
+
+
+def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the migrations `db` has not had yet; return the resulting schema version."""
+    _refuse_newer_schema(db, len(migrations))
+    for version, migration in enumerate(migrations, start=1):
+        with immediate_transaction(db):
+            # Read inside the write lock: another process may have migrated meanwhile.
+            if schema_version(db) >= version:
+                continue
+            migration(db)
+            _record_migration(db, version, migration.__name__)
+    return schema_version(db)
+
+
+def _refuse_newer_schema(db: sqlite_utils.Database, known_versions: int) -> None:
+    # Writing to a schema this code does not know could silently corrupt it.
+    version = schema_version(db)
+    if version > known_versions:
+        raise RuntimeError(
+            f"database schema version {version} is newer than this pressmon knows "
+            f"({known_versions}); upgrade pressmon"
+        )
+
+
+def _record_migration(db: sqlite_utils.Database, version: int, name: str) -> None:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    # Asia/Ho_Chi_Minh has been UTC+7 without DST since 1975, so SQLite's clock can stamp
+    # the same +07:00 time as pipeline.store.now() without importing the store.
+    db.execute(
+        "INSERT INTO _migrations (version, name, applied_at) VALUES "
+        "(?, ?, strftime('%Y-%m-%dT%H:%M:%S', 'now', '+7 hours') || '+07:00')",
+        (version, name),
+    )
+    # PRAGMA does not take bound parameters; version is an int from enumerate().
+    db.execute(f"PRAGMA user_version = {int(version)}")

@@ -1,0 +1,278 @@
+"""Persist crawl results in SQLite (schema: pipeline/migrations.py, contract: docs/design.md).
+
+Every public write is one transaction, and an article is saved with its old version, its
+search row, its references and its run counter in a single one, so a SIGKILL loses at most
+the item in flight and never leaves the counters out of step with the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from pipeline.migrations import immediate_transaction, migrate
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+OUTLET_COLUMNS = ("id", "name", "kind", "family", "domain", "home_url", "language")
+REFERENCE_COLUMNS = (
+    "field", "start", "end", "text", "kind", "number", "year", "issuer", "signed_on",
+    "document", "topic",
+)
+# Item keys copied unchanged into the article row.
+ARTICLE_ITEM_COLUMNS = (
+    "url", "outlet_id", "title", "lead", "body", "author", "section", "published_at",
+    "published_raw", "modified_at", "media_kind", "language",
+)
+RUN_COUNTER_BY_OUTCOME = {
+    "new": "articles_new",
+    "updated": "articles_updated",
+    "unchanged": "articles_unchanged",
+}
+
+
+def now() -> str:
+    """The current time in Vietnam, ISO 8601 to the second: 2025-09-04T14:30:00+07:00."""
+    return datetime.now(VIETNAM).isoformat(timespec="seconds")
+
+
+def content_sha256(title: str, lead: str | None, body: str) -> str:
+    """The hash that decides whether an article's text changed."""
+    text = title + "\n" + (lead or "") + "\n" + body
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def folded_text(title: str, lead: str | None, body: str) -> str:
+    # Imported on first use so opening a store does not load the nlp stack.
+    from nlp.normalize import fold
+
+    return fold(title + " " + (lead or "") + " " + body)
+
+
+class Store:
+    """The pressmon database: one connection, used by one thread."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.db = sqlite_utils.Database(path)
+        self._configure_connection()
+        migrate(self.db)
+
+    def _configure_connection(self) -> None:
+        # busy_timeout first, so switching to WAL waits for a concurrent writer.
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        self.db.enable_wal()
+        # NORMAL is durable against process crashes in WAL mode; only a power loss can
+        # drop the last commits, and never corrupts the file.
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # Outlets ----------------------------------------------------------------------------
+
+    def sync_outlets(self, outlets: list[dict]) -> None:
+        """Upsert registry entries; articles follow a change of their outlet's kind."""
+        rows = [{column: outlet.get(column) for column in OUTLET_COLUMNS} for outlet in outlets]
+        with immediate_transaction(self.db):
+            self.db["outlets"].upsert_all(rows, pk="id")
+            for row in rows:
+                self.db.execute(
+                    "UPDATE articles SET outlet_kind = ? "
+                    "WHERE outlet_id = ? AND outlet_kind IS NOT ?",
+                    (row["kind"], row["id"], row["kind"]),
+                )
+
+    # Runs -------------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, outlet_id: str) -> None:
+        with immediate_transaction(self.db):
+            self._ensure_run(run_id, outlet_id)
+
+    def count_page(self, run_id: str, outlet_id: str, n: int = 1) -> None:
+        with immediate_transaction(self.db):
+            self._add_to_run_counter(run_id, outlet_id, "pages_fetched", n)
+
+    def record_error(
+        self, run_id: str, outlet_id: str, url: str | None, kind: str, detail: str | None
+    ) -> None:
+        with immediate_transaction(self.db):
+            self.db.execute(
+                "INSERT INTO crawl_errors (run_id, outlet_id, url, kind, detail, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, outlet_id, url, kind, detail, now()),
+            )
+            self._add_to_run_counter(run_id, outlet_id, "errors", 1)
+
+    def finish_run(self, run_id: str, outlet_id: str, status: str = "finished") -> None:
+        with immediate_transaction(self.db):
+            self._ensure_run(run_id, outlet_id)
+            self.db.execute(
+                "UPDATE crawl_runs SET finished_at = ?, status = ? "
+                "WHERE run_id = ? AND outlet_id = ?",
+                (now(), status, run_id, outlet_id),
+            )
+
+    def _ensure_run(self, run_id: str, outlet_id: str) -> None:
+        # Idempotent, so a restarted crawl or a counter bumped before start_run still counts.
+        self.db.execute(
+            "INSERT INTO crawl_runs (run_id, outlet_id, started_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (run_id, outlet_id) DO NOTHING",
+            (run_id, outlet_id, now()),
+        )
+
+    def _add_to_run_counter(self, run_id: str, outlet_id: str, counter: str, n: int) -> None:
+        self._ensure_run(run_id, outlet_id)
+        # `counter` is one of our own column names, never input.
+        self.db.execute(
+            f"UPDATE crawl_runs SET {counter} = {counter} + ? WHERE run_id = ? AND outlet_id = ?",
+            (n, run_id, outlet_id),
+        )
+
+    # Articles ---------------------------------------------------------------------------
+
+    def save_article(self, run_id: str, item: dict, references: list[dict] | None = None) -> str:
+        """Save an article item (already normalised); return "new", "updated" or "unchanged".
+
+        `references`, when given, replace the article's references in the same transaction.
+        An article is never deleted: changed text moves its old version to article_versions.
+        """
+        seen_at = now()
+        digest = content_sha256(item["title"], item.get("lead"), item["body"])
+        with immediate_transaction(self.db):
+            stored = self._stored_article(item["url"])
+            if stored is None:
+                article_id = self._insert_article(run_id, item, digest, seen_at)
+                outcome = "new"
+            elif stored["content_sha256"] == digest:
+                article_id = stored["id"]
+                self._mark_seen(article_id, run_id, item.get("modified_at"), seen_at)
+                outcome = "unchanged"
+            else:
+                article_id = stored["id"]
+                self._archive_version(stored, seen_at)
+                self._update_article(article_id, run_id, item, digest, seen_at)
+                outcome = "updated"
+            if outcome != "unchanged":
+                self._index_for_search(article_id, item)
+            if references is not None:
+                self.replace_references(article_id, references)
+            self._add_to_run_counter(run_id, item["outlet_id"], RUN_COUNTER_BY_OUTCOME[outcome], 1)
+        return outcome
+
+    def _stored_article(self, url: str) -> dict | None:
+        return next(
+            self.db.query(
+                "SELECT id, title, lead, body, content_sha256, modified_at, changed_at "
+                "FROM articles WHERE url = ?",
+                [url],
+            ),
+            None,
+        )
+
+    def _insert_article(self, run_id: str, item: dict, digest: str, seen_at: str) -> int:
+        row = self._article_row(run_id, item, digest, seen_at)
+        row["first_seen_at"] = seen_at
+        columns = ", ".join(row)
+        placeholders = ", ".join("?" for _ in row)
+        cursor = self.db.execute(
+            f"INSERT INTO articles ({columns}) VALUES ({placeholders})", list(row.values())
+        )
+        return cursor.lastrowid
+
+    def _update_article(
+        self, article_id: int, run_id: str, item: dict, digest: str, seen_at: str
+    ) -> None:
+        row = self._article_row(run_id, item, digest, seen_at)
+        assignments = ", ".join(f"{column} = ?" for column in row)
+        self.db.execute(
+            f"UPDATE articles SET {assignments} WHERE id = ?", [*row.values(), article_id]
+        )
+
+    def _article_row(self, run_id: str, item: dict, digest: str, seen_at: str) -> dict:
+        """The columns an insert and a content update both write."""
+        row = {column: item.get(column) for column in ARTICLE_ITEM_COLUMNS}
+        published_at = item.get("published_at")
+        row.update(
+            outlet_kind=self._outlet_kind(item["outlet_id"]),
+            tags=json.dumps(item.get("tags") or [], ensure_ascii=False),
+            methods=json.dumps(item.get("methods") or {}, ensure_ascii=False),
+            published_month=published_at[:7] if published_at else None,
+            content_sha256=digest,
+            last_seen_at=seen_at,
+            last_run_id=run_id,
+            changed_at=seen_at,
+        )
+        return row
+
+    def _outlet_kind(self, outlet_id: str) -> str | None:
+        found = self.db.execute("SELECT kind FROM outlets WHERE id = ?", [outlet_id]).fetchone()
+        if found is None:
+            raise LookupError(f"unknown outlet {outlet_id!r}: call sync_outlets first")
+        return found[0]
+
+    def _mark_seen(
+        self, article_id: int, run_id: str, modified_at: str | None, seen_at: str
+    ) -> None:
+        self.db.execute(
+            "UPDATE articles SET last_seen_at = ?, last_run_id = ?, "
+            "modified_at = coalesce(?, modified_at) WHERE id = ?",
+            (seen_at, run_id, modified_at, article_id),
+        )
+
+    def _archive_version(self, stored: dict, replaced_at: str) -> None:
+        self.db.execute(
+            "INSERT INTO article_versions (article_id, title, lead, body, content_sha256, "
+            "modified_at, first_seen_at, replaced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                stored["id"], stored["title"], stored["lead"], stored["body"],
+                stored["content_sha256"], stored["modified_at"], stored["changed_at"],
+                replaced_at,
+            ),
+        )
+
+    def _index_for_search(self, article_id: int, item: dict) -> None:
+        title, lead, body = item["title"], item.get("lead"), item["body"]
+        self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
+        self.db.execute(
+            "INSERT INTO articles_fts (rowid, title, lead, body, folded) VALUES (?, ?, ?, ?, ?)",
+            (article_id, title, lead, body, folded_text(title, lead, body)),
+        )
+
+    def replace_references(self, article_id: int, refs: list[dict]) -> None:
+        """Make `refs` the article's references (joins save_article's transaction)."""
+        quoted = ", ".join(f'"{column}"' for column in REFERENCE_COLUMNS)
+        placeholders = ", ".join("?" for _ in REFERENCE_COLUMNS)
+        with immediate_transaction(self.db):
+            self.db.execute("DELETE FROM article_references WHERE article_id = ?", [article_id])
+            self.db.conn.executemany(
+                f"INSERT INTO article_references (article_id, {quoted}) "
+                f"VALUES (?, {placeholders})",
+                [[article_id, *(ref.get(column) for column in REFERENCE_COLUMNS)] for ref in refs],
+            )
+
+    # Health -----------------------------------------------------------------------------
+
+    def integrity_check(self) -> str:
+        """"ok", or what PRAGMA integrity_check or the FTS5 index check found wrong."""
+        problems = [row[0] for row in self.db.execute("PRAGMA integrity_check").fetchall()]
+        if problems != ["ok"]:
+            return "\n".join(problems)
+        try:
+            # FTS5's own check compares its index with its stored columns.
+            self.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as error:
+            return f"articles_fts: {error}"
+        return "ok"

@@ -1,0 +1,65 @@
+import pytest
+
+from crawlers.registry import OUTLET_KINDS, RegistryError, load_registry, outlet_for_url
+from crawlers.spiders.families import FAMILY_SPIDERS
+from crawlers.spiders.outlets import OUTLET_SPIDERS
+from crawlers.urls import canonical_url
+
+REQUIRED = {"baogialai.com.vn", "gialai.gov.vn", "gialaitv.vn", "nongnghiepmoitruong.vn", "congthuong.vn"}
+
+
+def test_registry_covers_the_outlets_the_issue_names():
+    registry = load_registry()
+    domains = {d for o in registry.values() for d in o.domains}
+    assert REQUIRED <= domains
+    assert any(d.endswith(".gialai.gov.vn") for d in domains), "a department portal"
+    for outlet in registry.values():
+        assert outlet.kind in OUTLET_KINDS
+        assert outlet.spider in FAMILY_SPIDERS
+        assert outlet.selectors.get("title"), outlet.id
+        assert outlet.rss or outlet.sitemaps or outlet.sections, f"{outlet.id} has no discovery"
+
+
+def test_every_outlet_has_a_spider_named_after_it():
+    assert set(OUTLET_SPIDERS) == set(load_registry())
+    assert OUTLET_SPIDERS["baogialai"].name == "baogialai"
+
+
+def test_outlet_inherits_family_selectors_and_overrides():
+    registry = load_registry()
+    assert registry["baogialai"].selectors["body"] == "div.article__body"
+    assert registry["nongnghiepmoitruong"].selectors["body"] == ".content-detail"
+    assert "figcaption" in registry["nongnghiepmoitruong"].selectors["drop"]
+
+
+@pytest.mark.parametrize("url, outlet_id", [
+    ("https://baogialai.com.vn/a-post565021.html", "baogialai"),
+    ("https://snnmt.gialai.gov.vn/tin-tuc/moi-truong/x.html", "snnmt-gialai"),
+    ("https://gialai.gov.vn/tin-tuc/a/b.html", "gialai-gov"),
+    ("https://www.gialai.gov.vn/", "gialai-gov"),
+    ("https://example.com/", None),
+])
+def test_outlet_for_url_takes_the_most_specific_domain(url, outlet_id):
+    found = outlet_for_url(url)
+    assert (found.id if found else None) == outlet_id
+
+
+def test_article_url_patterns():
+    registry = load_registry()
+    assert registry["baogialai"].is_article_url("https://baogialai.com.vn/rac-thai-post565021.html")
+    assert not registry["baogialai"].is_article_url("https://baogialai.com.vn/moi-truong-tag1234.html")
+    assert not registry["baogialai"].is_article_url("https://baogialai.com.vn/kinh-te/")
+
+
+def test_canonical_url_drops_tracking_and_fragment():
+    assert canonical_url("HTTPS://BaoGiaLai.com.vn/a-post1.html?utm_source=home&utm_medium=top#binh-luan") \
+        == "https://baogialai.com.vn/a-post1.html"
+    assert canonical_url("https://gialai.gov.vn/tin-tuc/a?page=2&fbclid=x") == "https://gialai.gov.vn/tin-tuc/a?page=2"
+
+
+def test_registry_errors_are_clear(tmp_path):
+    bad = tmp_path / "outlets.toml"
+    bad.write_text('[families.x]\nspider="x"\n[[outlets]]\nid="a"\nname="A"\nkind="blog"\nfamily="x"\n'
+                   'domains=["a.vn"]\nhome="https://a.vn/"\narticle_url="x"\n', encoding="utf-8")
+    with pytest.raises(RegistryError, match="kind 'blog'"):
+        load_registry(bad)
