@@ -215,8 +215,10 @@ class _Sources:
     # -- generic extractors, last resort
     def trafilatura_body(self, drop) -> str | None:
         prune = [GenericTranslator().css_to_xpath(css) for css in drop]
-        return trafilatura.extract(self.text, url=self.url, include_comments=False, include_tables=False,
+        text = trafilatura.extract(self.text, url=self.url, include_comments=False, include_tables=False,
                                    favor_precision=True, prune_xpath=prune or None)
+        # trafilatura ends each paragraph with one newline; the selectors give blank-line breaks.
+        return "\n\n".join(line for line in text.splitlines() if line.strip()) if text else None
 
     def trafilatura_meta(self, key: str) -> str | None:
         if self._traf is None:

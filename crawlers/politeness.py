@@ -31,8 +31,10 @@ class PoliteThrottle(AutoThrottle):
         slot.delay = max(slot.delay, self.floors[key])
         self.crawler.stats.set_value(f"politeness/crawl_delay/{key}", float(crawl_delay))
 
-    def _adjust_delay(self, slot, latency, response):
-        super()._adjust_delay(slot, latency, response)
-        floor = self.floors.get(response.meta.get("download_slot"))
-        if floor:
+    def _response_downloaded(self, response, request, spider=None):
+        super()._response_downloaded(response, request, spider)
+        key = request.meta.get("download_slot")
+        floor = self.floors.get(key)
+        slot = self.crawler.engine.downloader.slots.get(key)
+        if floor and slot is not None:
             slot.delay = max(slot.delay, floor)

@@ -30,8 +30,10 @@ def cli():
               help="Crawl only this outlet (repeatable); see `pressmon outlets`.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Backfill bound: skip items published before this day.")
 @click.option("--mirror", metavar="URL", help="Send every outlet request to this offline mirror, e.g. http://127.0.0.1:8765.")
+@click.option("--politeness-scale", type=float, default=1.0, show_default=True,
+              help="Multiply the registry's delays and robots.txt Crawl-delay. Keep 1.0 for real sites.")
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
-def crawl(db_path, outlets, since, mirror, progress):
+def crawl(db_path, outlets, since, mirror, politeness_scale, progress):
     """Crawl the outlets into the database.
 
     \b
@@ -42,7 +44,8 @@ def crawl(db_path, outlets, since, mirror, progress):
 
     _check_since(since)
     try:
-        run_id = run_crawl(db_path, list(outlets) or None, since=since, mirror=mirror, progress=progress)
+        run_id = run_crawl(db_path, list(outlets) or None, since=since, mirror=mirror,
+                           politeness_scale=politeness_scale, progress=progress)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     _echo_run_summary(db_path, run_id)
@@ -72,8 +75,10 @@ def serve(db_path, port, host):
 @click.option("--serve/--no-serve", "serve_after", default=True, show_default=True,
               help="Start Datasette on the result when the crawl ends.")
 @click.option("--port", default=8001, show_default=True, help="Datasette port on 127.0.0.1.")
+@click.option("--politeness-scale", type=float, default=0.2, show_default=True,
+              help="Multiply the registry's delays and robots.txt Crawl-delay. The mirror is our own loopback server, so the demo waits a fifth of what a real site gets.")
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
-def demo(db_path, serve_after, port, progress):
+def demo(db_path, serve_after, port, politeness_scale, progress):
     """Crawl the bundled offline mirror of the outlets with the real spiders, store, find
     document references, and publish with Datasette. Needs no network.
 
@@ -87,7 +92,7 @@ def demo(db_path, serve_after, port, progress):
 
     server, base_url = serve_mirror()
     try:
-        run_id = run_crawl(db_path, mirror=base_url, progress=progress)
+        run_id = run_crawl(db_path, mirror=base_url, politeness_scale=politeness_scale, progress=progress)
     finally:
         server.shutdown()
     _echo_run_summary(db_path, run_id)
@@ -171,3 +176,7 @@ def _echo_run_summary(db_path, run_id):
     for row in rows:
         click.echo(f"{row[0]:<22}{row[1]:>7}{row[2]:>6}{row[3]:>6}{row[4]:>6}{row[5]:>8}")
     click.echo(f"{db_path}: {total[0]} articles from {total[1]} outlets")
+
+
+if __name__ == "__main__":
+    cli()

@@ -146,7 +146,9 @@ class NewsSpider(scrapy.Spider):
         return {"type": "error", "outlet_id": self.outlet_id, "url": url, "kind": kind, "detail": detail}
 
     def on_error(self, failure):
-        yield self._error(failure.request.url, *describe_failure(failure))
+        # After redirects, report the URL the spider asked for, not the last hop.
+        url = failure.request.meta.get("redirect_urls", [failure.request.url])[0]
+        yield self._error(url, *describe_failure(failure))
 
 
 def describe_failure(failure) -> tuple[str, str]:
