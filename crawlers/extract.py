@@ -102,6 +102,8 @@ def extract_article(page: str | bytes, url: str, outlet: Outlet) -> Extraction:
 
     if result.fields["lead"] and outlet.lead_prefix:
         result.fields["lead"] = outlet.lead_prefix.sub("", result.fields["lead"], count=1).strip() or None
+    if result.methods.get("body") == "trafilatura":
+        result.fields["body"] = _without_repeated_fields(result.fields["body"], result.fields)
     if not result.fields["title"]:
         raise ExtractionError("no title found (selectors, JSON-LD, OpenGraph, trafilatura)")
     if not result.fields["body"] or len(result.fields["body"]) < MIN_BODY_CHARS:
@@ -246,6 +248,18 @@ def _paragraphs(element) -> str | None:
               if not any(parent.tag in BLOCK_TAGS for parent in node.iterancestors())]
     texts = [_clean(node.text_content()) for node in blocks] if blocks else [_clean(element.text_content())]
     return "\n\n".join(t for t in texts if t) or None
+
+
+def _without_repeated_fields(body: str, fields: dict) -> str:
+    """A generic extractor keeps the heading and summary above the text and the byline below
+    it; the fields already hold them, so the body should not repeat them."""
+    paragraphs = body.split("\n\n")
+    heads = {_clean(fields.get("title")), _clean(fields.get("lead"))} - {None}
+    while paragraphs and _clean(paragraphs[0]) in heads:
+        paragraphs.pop(0)
+    if paragraphs and fields.get("author") and _clean(paragraphs[-1]) == _clean(fields["author"]):
+        paragraphs.pop()
+    return "\n\n".join(paragraphs)
 
 
 def _first(value):

@@ -47,7 +47,11 @@ COOKIES_ENABLED = False
 HTTPCACHE_ENABLED = False
 
 # PRESSMON_MIRROR = "http://127.0.0.1:PORT" sends the registry's domains to the offline mirror.
-DOWNLOADER_MIDDLEWARES = {"crawlers.mirror.middleware.MirrorMiddleware": 950}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.robots.RobotsTxtMiddleware": 100,
+    "crawlers.mirror.middleware.MirrorMiddleware": 950,
+}
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -15,9 +15,10 @@ from scrapy.http import HtmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
+from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
+                               DownloadTimeoutError, IgnoreRequest)
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
-from scrapy.exceptions import IgnoreRequest
 
 from crawlers.extract import ExtractionError, extract_article
 from crawlers.registry import load_registry
@@ -156,10 +157,12 @@ def describe_failure(failure) -> tuple[str, str]:
     exc = failure.value
     if failure.check(HttpError):
         return "http_error", f"HTTP {exc.response.status}"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
         return "timeout", str(exc) or "timed out"
-    if failure.check(DNSLookupError):
+    if failure.check(CannotResolveHostError, DNSLookupError):
         return "dns", str(exc)
+    if failure.check(DownloadConnectionRefusedError):
+        return "connection_refused", str(exc)
     if failure.check(IgnoreRequest):
         text = str(exc)
         if "redirect" in text.lower():
@@ -167,7 +170,7 @@ def describe_failure(failure) -> tuple[str, str]:
         if "robots.txt" in text:
             return "robots", text
         return "ignored", text
-    if failure.check(CancelledError) or "max size" in str(exc).lower():
+    if failure.check(DownloadCancelledError, CancelledError) or "max size" in str(exc).lower():
         return "too_large", str(exc) or "response larger than DOWNLOAD_MAXSIZE"
     return "other", f"{type(exc).__name__}: {exc}"
 

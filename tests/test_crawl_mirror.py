@@ -1,0 +1,253 @@
+"""The real spiders over loopback HTTP against the offline mirror, through the real CLI.
+
+One demo database is built per session (`pressmon demo --no-serve`), then crawled again as a
+second night; the expected counts come from the mirror's manifest and content files, not
+from the crawler.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawlers.mirror.server import serve_mirror
+
+ROOT = Path(__file__).resolve().parents[1]
+SITES = ROOT / "crawlers" / "mirror" / "sites"
+CONTENT = ROOT / "crawlers" / "mirror" / "content"
+ISO_VN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$")
+TEST_SCALE = "0.05"
+
+
+def pressmon(*args, timeout=300, **kwargs):
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def manifest():
+    return json.loads((SITES / "_manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def content_by_url(manifest):
+    """Each mirrored article's URL → its content record (with the category it was written as)."""
+    lines = {}
+    for path in CONTENT.glob("[!_]*.jsonl"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            lines[f"{path.name}:{number}"] = json.loads(line)
+    return {a["url"]: lines[a["source"]] for o in manifest["outlets"].values() for a in o["articles"]}
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    first = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
+    assert second.returncode == 0, second.stderr[-3000:]
+    return db, first, second
+
+
+def query(db, sql, params=()):
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def run_ids(db):
+    return [r[0] for r in query(db, "select distinct run_id from crawl_runs order by run_id")]
+
+
+def test_demo_stores_every_mirrored_article_once(demo_db, manifest):
+    db, *_ = demo_db
+    expected = {a["url"] for o in manifest["outlets"].values() for a in o["articles"]}
+    stored = [r[0] for r in query(db, "select url from articles")]
+    assert len(stored) == len(set(stored)), "duplicate URL rows"
+    assert set(stored) == expected
+    assert len(stored) >= 150
+    assert query(db, "select count(distinct outlet_id) from articles")[0][0] >= 5
+    assert query(db, "pragma integrity_check")[0][0] == "ok"
+
+
+def test_every_row_has_title_body_and_a_vietnam_time(demo_db):
+    db, *_ = demo_db
+    rows = query(db, "select url, title, body, published_at from articles")
+    for url, title, body, published_at in rows:
+        assert title and len(body) > 200, url
+        assert published_at and ISO_VN.match(published_at), (url, published_at)
+
+
+def test_stored_fields_match_the_content_they_were_built_from(demo_db, content_by_url):
+    db, *_ = demo_db
+    rows = query(db, "select url, title, lead, body, media_kind, published_at, author from articles")
+    for url, title, lead, body, media_kind, published_at, author in rows:
+        source = content_by_url[url]
+        assert title == normalized(source["title"])
+        assert lead == normalized(re.sub(r"^\(GLO\)-\s*", "", source["lead"]))
+        assert body.split("\n\n")[0] == normalized(source["body"][0]), url
+        assert body.split("\n\n")[-1].startswith(normalized(source["body"][-1])[:40]), url
+        assert media_kind == source["media_kind"], url
+        assert published_at[:10] == source["published"][:10], url
+
+
+def normalized(text):
+    from nlp.normalize import normalize_text
+
+    return normalize_text(text)
+
+
+def test_no_boilerplate_reaches_the_body(demo_db, manifest):
+    db, *_ = demo_db
+    note = manifest["note"]
+    leaks = query(db, "select url from articles where body like ? or body like '%Xem thêm%' "
+                      "or lead like '(GLO)%' or body like '%Tin liên quan%'", [f"%{note[:20]}%"])
+    assert leaks == []
+
+
+def test_faults_are_recorded_as_errors_never_as_articles(demo_db, manifest):
+    db, *_ = demo_db
+    first_run = run_ids(db)[0]
+    errors = dict(query(db, "select url, kind from crawl_errors where run_id = ?", [first_run]))
+    assert errors.get("https://baogialai.com.vn/loi-may-chu-post999001.html") == "http_error"
+    assert errors.get("https://baogialai.com.vn/vong-lap-post999002.html") == "redirect_loop"
+    assert errors.get("https://baogialai.com.vn/trang-qua-lon-post999003.html") == "too_large"
+    assert errors.get("https://baogialai.com.vn/tai-lieu-post999004.html") == "not_html"
+    assert errors.get("https://baogialai.com.vn/trang-hong-post999005.html") == "parse_failed"
+    assert errors.get("https://baogialai.com.vn/bai-noi-bo-post999007.html") == "robots"
+    fault_rows = query(db, "select url from articles where url like '%post9990%'")
+    assert fault_rows == []
+    counted = query(db, "select sum(errors) from crawl_runs where run_id = ?", [first_run])[0][0]
+    assert counted == len(query(db, "select * from crawl_errors where run_id = ?", [first_run]))
+
+
+def test_second_night_adds_no_article(demo_db):
+    db, _, second = demo_db
+    first_run, second_run = run_ids(db)
+    new, unchanged = query(db, "select sum(articles_new), sum(articles_unchanged) from crawl_runs where run_id = ?",
+                           [second_run])[0]
+    total = query(db, "select count(*) from articles")[0][0]
+    assert new == 0
+    assert unchanged == total
+    assert query(db, "select count(*) from article_versions")[0][0] == 0
+    assert f"{total} articles" in second.stdout
+
+
+def test_runs_count_pages_per_outlet(demo_db, manifest):
+    db, *_ = demo_db
+    first_run = run_ids(db)[0]
+    rows = query(db, "select outlet_id, pages_fetched, articles_new, status, finished_at from crawl_runs "
+                     "where run_id = ?", [first_run])
+    by_outlet = {r[0]: r for r in rows}
+    for outlet_id, outlet in manifest["outlets"].items():
+        _, pages, new, status, finished_at = by_outlet[outlet_id]
+        assert new == len(outlet["articles"])
+        assert pages > new  # listings, feeds, sitemaps, robots.txt come on top
+        assert status == "finished" and finished_at
+
+
+def test_references_follow_what_each_item_was_written_as(demo_db, content_by_url):
+    """Items citing a document carry its reference; look-alikes and uncited items carry none,
+    except the legal digests ("Điểm tin …" in the sample content), which do list the documents
+    in passing: the reference is real, and deciding that it is not coverage is the classifier's
+    work."""
+    db, *_ = demo_db
+    topics = {}
+    for url, topic in query(db, "select a.url, r.topic from articles a join article_references r "
+                                "on r.article_id = a.id where r.topic is not null"):
+        topics.setdefault(url, set()).add(topic)
+    for url, source in content_by_url.items():
+        found = topics.get(url, set())
+        if source["category"] == "cites_qd1894":
+            assert "qd1894" in found, (url, source["title"])
+        elif source["category"] == "cites_ct20":
+            assert "ct20" in found, (url, source["title"])
+        elif source["category"] in ("lookalike", "env_general", "unrelated", "carries_out"):
+            is_digest = source["title"].startswith("Điểm tin")
+            assert not found or is_digest, (url, source["category"], found)
+
+
+def test_tracking_parameters_never_make_a_second_row(demo_db):
+    db, *_ = demo_db
+    assert query(db, "select url from articles where url like '%?%' or url like '%#%'") == []
+
+
+@pytest.fixture
+def mirror():
+    server, base_url = serve_mirror()
+    yield base_url
+    server.shutdown()
+    server.server_close()
+
+
+def test_scrapy_crawl_works_with_the_same_settings(tmp_path, mirror):
+    """`scrapy crawl <outlet>` from the repository root, with a timeout short enough that the
+    mirror's slow page becomes a recorded timeout."""
+    db = tmp_path / "scrapy.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "baogialai", "-s", f"PRESSMON_DB={db}",
+         "-s", f"PRESSMON_MIRROR={mirror}", "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_ENABLED=0",
+         "-s", "PRESSMON_POLITENESS_SCALE=0.05", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0",
+         "-s", "DOWNLOAD_SLOTS={}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    errors = dict(query(db, "select url, kind from crawl_errors"))
+    assert errors["https://baogialai.com.vn/trang-cham-post999006.html"] == "timeout"
+    assert query(db, "select count(*) from articles where outlet_id = 'baogialai'")[0][0] > 40
+    # robots.txt asks for Crawl-delay: 0.2 and the crawl applied it to the slot
+    assert "'politeness/crawl_delay/baogialai.com.vn': 0.2" in result.stderr
+
+
+def test_since_bounds_a_backfill(tmp_path, mirror, manifest):
+    db = tmp_path / "since.db"
+    result = pressmon("crawl", "--db", str(db), "--outlet", "gialaitv", "--outlet", "gialai-gov",
+                      "--since", "2026-06-01", "--mirror", mirror, "--politeness-scale", TEST_SCALE, "--no-progress")
+    assert result.returncode == 0, result.stderr[-3000:]
+    stored = {r[0] for r in query(db, "select url from articles")}
+    expected = {a["url"] for oid in ("gialaitv", "gialai-gov") for a in manifest["outlets"][oid]["articles"]
+                if a["published"] >= "2026-06-01"}
+    assert stored == expected and expected
+
+
+def test_sigkill_mid_crawl_loses_nothing(tmp_path, manifest):
+    db = tmp_path / "killed.db"
+    args = [sys.executable, "-m", "pipeline.cli", "demo", "--no-serve", "--db", str(db),
+            "--politeness-scale", "0.3", "--no-progress"]
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if db.exists() and _count_quietly(db) >= 40:
+                break
+            time.sleep(0.2)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    before = dict(query(db, "select url, content_sha256 from articles"))
+    assert len(before) >= 40
+    assert query(db, "pragma integrity_check")[0][0] == "ok"
+    again = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
+    assert again.returncode == 0, again.stderr[-3000:]
+    after = dict(query(db, "select url, content_sha256 from articles"))
+    assert before.items() <= after.items()
+    expected = {a["url"] for o in manifest["outlets"].values() for a in o["articles"]}
+    assert set(after) == expected
+    assert query(db, "pragma integrity_check")[0][0] == "ok"
+
+
+def _count_quietly(db):
+    try:
+        return query(db, "select count(*) from articles")[0][0]
+    except sqlite3.Error:
+        return 0
