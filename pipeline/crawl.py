@@ -39,7 +39,7 @@ def run_crawl(db_path: str, outlet_ids: list[str] | None = None, since: str | No
     show_progress = sys.stderr.isatty() if progress is None else progress
     settings = crawl_settings(db_path, run_id, mirror, politeness_scale,
                               log_level="WARNING" if show_progress else "INFO")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     with CrawlProgress(enabled=show_progress) as bar:
         for outlet_id in outlet_ids:
             crawler = process.create_crawler(OUTLET_SPIDERS[outlet_id])

@@ -28,16 +28,19 @@ class CrawlProgress:
         task = self.progress.add_task(outlet_id, total=None, pages=0, items=0)
         counts = {"pages": 0, "items": 0}
 
-        def bump(key):
-            def handler(*args, **kwargs):
-                counts[key] += 1
+        def page(*args, **kwargs):
+            counts["pages"] += 1
+            self.progress.update(task, **counts)
+
+        def item(item, *args, **kwargs):
+            if item.get("type") == "article":
+                counts["items"] += 1
                 self.progress.update(task, **counts)
-            return handler
 
         # Scrapy keeps weak references to signal handlers: keep ours alive on the crawler.
-        crawler._pressmon_progress = (bump("pages"), bump("items"))
-        crawler.signals.connect(crawler._pressmon_progress[0], signal=signals.response_received)
-        crawler.signals.connect(crawler._pressmon_progress[1], signal=signals.item_scraped)
+        crawler._pressmon_progress = (page, item)
+        crawler.signals.connect(page, signal=signals.response_received)
+        crawler.signals.connect(item, signal=signals.item_scraped)
 
         def finished(*args, **kwargs):
             self.progress.update(task, total=1, completed=1)
