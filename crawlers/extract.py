@@ -73,7 +73,7 @@ def extract_article(page: str | bytes, url: str, outlet: Outlet) -> Extraction:
     take("author", ("selector", lambda: _clean(found.css_text(sel.get("author")))),
          ("json-ld", found.jsonld_author),
          ("meta", lambda: found.meta("author")),
-         ("trafilatura", lambda: found.trafilatura_meta("author")))
+         ("trafilatura", lambda: found.trafilatura_author(sel.get("author"))))
     take("section", ("selector", lambda: _clean(found.css_text(sel.get("section")))),
          ("json-ld", lambda: _first(found.jsonld("articleSection"))),
          ("opengraph", lambda: found.meta("article:section")))
@@ -226,6 +226,14 @@ class _Sources:
         if self._traf is None:
             self._traf = trafilatura.extract_metadata(self.text, default_url=self.url)
         return _clean(getattr(self._traf, key, None)) if self._traf else None
+
+    def trafilatura_author(self, byline: str | None) -> str | None:
+        # An outlet's byline element that is on the page but empty says the item has no
+        # author; trafilatura would guess from a neighbour instead (the weekday of the
+        # ".author-time" date line: "Thứ Sáu"). Guess only when the byline element is missing.
+        if self._select(byline):
+            return None
+        return self.trafilatura_meta("author")
 
     def htmldate(self, original: bool) -> str | None:
         # extensive_search=False: markup only, never a date picked out of the prose.
