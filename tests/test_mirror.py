@@ -20,6 +20,7 @@ import pytest
 from parsel import Selector
 
 from crawlers.mirror import build as mirror_build
+from crawlers.registry import load_registry
 from crawlers.mirror.server import FAULT_ROUTES, SAMPLE_NOTE, TOO_LARGE_BYTES, serve_mirror
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,9 +30,9 @@ SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
 def family(outlet_id: str) -> dict:
-    outlet = OUTLETS[outlet_id]
-    fam = REGISTRY["families"][outlet["family"]]
-    return {**fam, "selectors": {**fam.get("selectors", {}), **outlet.get("selectors", {})}}
+    outlet = load_registry()[outlet_id]
+    return {"selectors": outlet.selectors, "media": outlet.media, "listing_links": outlet.listing_links,
+            "next_page": outlet.next_page, "load_more": outlet.load_more}
 
 
 def content_files() -> list[Path]:
@@ -191,7 +192,7 @@ def listing_urls(base: str, outlet_id: str, section_url: str) -> list[str]:
         assert status == 200, url
         sel = Selector(text=body.decode("utf-8"))
         found += [urljoin(url, h) for h in sel.css(fam["listing_links"]).getall()]
-        if "load_more" in fam:
+        if fam["load_more"]:
             if sel.css(".load-more-empty"):
                 break
             url = fam["load_more"].format(section=section_url.rstrip("/"), page=page)

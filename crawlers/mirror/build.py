@@ -26,7 +26,6 @@ import json
 import re
 import shutil
 import sys
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -34,10 +33,10 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote_plus
 
+from crawlers.registry import load_registry
 from crawlers.mirror.server import FAULT_ROUTES, LINKED_FAULTS, ROBOTS_DISALLOWED, SAMPLE_NOTE
 
 HERE = Path(__file__).resolve().parent
-REGISTRY = HERE.parent / "outlets.toml"
 CONTENT_DIR = HERE / "content"
 SITES_DIR = HERE / "sites"
 MANIFEST = "_manifest.json"
@@ -98,19 +97,17 @@ NO_SITEMAP = ("snnmt-gialai", "gialaitv")
 GIALAITV_CATEGORIES = {"thoi-su": "tin-tuc/thoi-su", "ban-tin": "video/ban-tin"}
 
 
-def registry_sections(registry: Path = REGISTRY) -> dict[str, tuple[str, ...]]:
+def registry_sections() -> dict[str, tuple[str, ...]]:
     """Section slugs of each outlet's `sections` URLs in the registry: the mirror always
     has these listing pages (empty when no item is in them)."""
-    with open(registry, "rb") as fh:
-        outlets = tomllib.load(fh).get("outlets", [])
     by_path = {f"category/{c}": s for s, c in GIALAITV_CATEGORIES.items()}
     found = {}
-    for outlet in outlets:
+    for outlet in load_registry().values():
         slugs = []
-        for url in outlet.get("sections", []):
+        for url in outlet.sections:
             path = url.split("://", 1)[-1].split("/", 1)[-1].strip("/")
             slugs.append(by_path.get(path, path.rsplit("/", 1)[-1]))
-        found[outlet["id"]] = tuple(slugs)
+        found[outlet.id] = tuple(slugs)
     return found
 
 

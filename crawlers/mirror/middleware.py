@@ -4,9 +4,8 @@ Settings:
 
 - ``PRESSMON_MIRROR`` — the mirror's address, e.g. ``"http://127.0.0.1:8765"``. Unset or
   empty: the middleware is disabled (``NotConfigured``) and the crawl goes to the real sites.
-- ``PRESSMON_REGISTRY`` — the outlet registry to take the domains from (default
-  ``crawlers/outlets.toml``). A host is mirrored when it is one of the ``domains`` or that
-  domain with ``www.`` in front.
+A host is mirrored when it is one of the registry's ``domains`` or that domain with ``www.``
+in front.
 
 Enable it at 950 in ``DOWNLOADER_MIDDLEWARES``::
 
@@ -42,25 +41,16 @@ they are passed on unchanged, so RedirectMiddleware follows real URLs.
 from __future__ import annotations
 
 import inspect
-import tomllib
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
-REGISTRY = Path(__file__).resolve().parents[1] / "outlets.toml"
+from crawlers.registry import all_domains
+
 META_KEY = "mirror_original_url"
 _PROXY_META = ("proxy", "_auth_proxy", "_scheme_proxy")
-
-
-def registry_hosts(path: str | Path = REGISTRY) -> frozenset[str]:
-    """Every domain of every outlet in the registry, lower case."""
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)
-    return frozenset(d.lower().rstrip(".") for outlet in data.get("outlets", [])
-                     for d in outlet.get("domains", []))
 
 
 class MirrorMiddleware:
@@ -78,8 +68,7 @@ class MirrorMiddleware:
         mirror = crawler.settings.get("PRESSMON_MIRROR")
         if not mirror:
             raise NotConfigured("PRESSMON_MIRROR is not set")
-        registry = crawler.settings.get("PRESSMON_REGISTRY") or REGISTRY
-        return cls(mirror, registry_hosts(registry), crawler)
+        return cls(mirror, frozenset(all_domains()), crawler)
 
     # -- URL mapping -----------------------------------------------------------------------
     def mirrored_host(self, url: str) -> str | None:
