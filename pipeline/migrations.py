@@ -145,7 +145,63 @@ _INITIAL_SCHEMA = (
 )""",
 )
 
-MIGRATIONS: list[Migration] = [create_initial_schema]
+def add_topics_and_verdicts(db: sqlite_utils.Database) -> None:
+    """The topic decision per article, model version and topic; staff verdicts that override
+    it; and the view of what counts as coverage."""
+    for statement in _TOPICS_SCHEMA:
+        db.execute(statement)
+
+
+_TOPICS_SCHEMA = (
+    # One row per article, topic and model version: reclassifying with a new model adds
+    # rows and keeps the earlier decisions.
+    """CREATE TABLE article_topics (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    topic TEXT NOT NULL, -- qd1894 or ct20
+    tier TEXT NOT NULL, -- cited, probable or none
+    probability REAL,
+    model_version TEXT NOT NULL,
+    evidence TEXT NOT NULL DEFAULT '[]', -- JSON: reference spans or the sentences that weighed most
+    reason TEXT,
+    classified_at TEXT NOT NULL,
+    UNIQUE (article_id, topic, model_version)
+)""",
+    "CREATE INDEX idx_article_topics_article_id ON article_topics(article_id)",
+    "CREATE INDEX idx_article_topics_topic_tier ON article_topics(topic, tier)",
+    """CREATE TABLE verdicts (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    topic TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('confirmed', 'rejected')),
+    reviewer TEXT NOT NULL,
+    note TEXT,
+    at TEXT NOT NULL
+)""",
+    "CREATE INDEX idx_verdicts_article_topic ON verdicts(article_id, topic)",
+    # The decision in force per article and topic: the newest classification, and the newest
+    # verdict, which always overrides the model. `counted` is what reports count.
+    """CREATE VIEW topic_decisions AS
+WITH latest AS (
+    SELECT t.*, row_number() OVER (PARTITION BY article_id, topic ORDER BY classified_at DESC, id DESC) AS n
+    FROM article_topics t
+), verdict AS (
+    SELECT v.*, row_number() OVER (PARTITION BY article_id, topic ORDER BY at DESC, id DESC) AS n
+    FROM verdicts v
+)
+SELECT latest.article_id, latest.topic, latest.tier, latest.probability, latest.evidence,
+       latest.reason, latest.model_version, verdict.verdict, verdict.reviewer,
+       a.outlet_id, a.outlet_kind, a.published_at, a.published_month, a.title, a.url,
+       CASE WHEN verdict.verdict = 'rejected' THEN 0
+            WHEN verdict.verdict = 'confirmed' OR latest.tier = 'cited' THEN 1
+            ELSE 0 END AS counted
+FROM latest
+JOIN articles a ON a.id = latest.article_id
+LEFT JOIN verdict ON verdict.article_id = latest.article_id AND verdict.topic = latest.topic AND verdict.n = 1
+WHERE latest.n = 1""",
+)
+
+MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -143,10 +143,12 @@ class Store:
 
     # Articles ---------------------------------------------------------------------------
 
-    def save_article(self, run_id: str, item: dict, references: list[dict] | None = None) -> str:
+    def save_article(self, run_id: str, item: dict, references: list[dict] | None = None,
+                     classification: dict | None = None) -> str:
         """Save an article item (already normalised); return "new", "updated" or "unchanged".
 
-        `references`, when given, replace the article's references in the same transaction.
+        `references`, when given, replace the article's references in the same transaction;
+        `classification` ({"model_version", "topics"}) is stored with it too.
         An article is never deleted: changed text moves its old version to article_versions.
         """
         seen_at = now()
@@ -169,6 +171,8 @@ class Store:
                 self._index_for_search(article_id, item)
             if references is not None:
                 self.replace_references(article_id, references)
+            if classification is not None:
+                self.save_topics(article_id, classification["model_version"], classification["topics"])
             self._add_to_run_counter(run_id, item["outlet_id"], RUN_COUNTER_BY_OUTCOME[outcome], 1)
         return outcome
 
@@ -261,6 +265,35 @@ class Store:
                 f"INSERT INTO article_references (article_id, {quoted}) "
                 f"VALUES (?, {placeholders})",
                 [[article_id, *(ref.get(column) for column in REFERENCE_COLUMNS)] for ref in refs],
+            )
+
+    # Topics and verdicts ------------------------------------------------------------------
+
+    def save_topics(self, article_id: int, model_version: str, topics: dict) -> None:
+        """One row per topic for this model version; a re-run of the same model replaces its
+        own rows, rows of earlier models stay."""
+        classified_at = now()
+        with immediate_transaction(self.db):
+            self.db.conn.executemany(
+                "INSERT INTO article_topics (article_id, topic, tier, probability, model_version, "
+                "evidence, reason, classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (article_id, topic, model_version) DO UPDATE SET tier = excluded.tier, "
+                "probability = excluded.probability, evidence = excluded.evidence, "
+                "reason = excluded.reason, classified_at = excluded.classified_at",
+                [(article_id, topic, decision["tier"], decision.get("probability"), model_version,
+                  json.dumps(decision.get("evidence") or [], ensure_ascii=False), decision.get("reason"),
+                  classified_at) for topic, decision in topics.items()],
+            )
+
+    def add_verdict(self, article_id: int, topic: str, verdict: str, reviewer: str, note: str | None = None) -> None:
+        if verdict not in ("confirmed", "rejected"):
+            raise ValueError(f"verdict must be confirmed or rejected, not {verdict!r}")
+        if self.db.execute("SELECT 1 FROM articles WHERE id = ?", [article_id]).fetchone() is None:
+            raise LookupError(f"no article {article_id}")
+        with immediate_transaction(self.db):
+            self.db.execute(
+                "INSERT INTO verdicts (article_id, topic, verdict, reviewer, note, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (article_id, topic, verdict, reviewer, note, now()),
             )
 
     # Health -----------------------------------------------------------------------------

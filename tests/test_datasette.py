@@ -372,7 +372,7 @@ async def test_shadow_and_migration_tables_hidden(ds):
     assert {"articles_fts", "articles_fts_data", "articles_fts_idx", "_migrations"} <= hidden
     assert all(name.startswith(("articles_fts", "_migrations")) for name in hidden)
     assert visible == {"articles", "outlets", "crawl_runs", "crawl_errors", "article_versions",
-                       "article_references"}
+                       "article_references", "article_topics", "verdicts"}
 
 
 async def test_metadata_follows_the_database_file_name(db_path, tmp_path):
@@ -599,8 +599,8 @@ async def test_connections_are_read_only(ds):
 def test_no_write_canned_queries_or_permission_overrides(db_path):
     metadata = load_metadata(db_path)
     queries = metadata["databases"]["pressmon"]["queries"]
-    assert set(queries) == {"coverage_by_outlet_month", "newest_items",
-                            "references_by_document", "crawl_health"}
+    assert set(queries) == {"coverage_by_outlet_month", "newest_items", "references_by_document",
+                            "crawl_health", "coverage_by_document"}
     assert not any(q.get("write") for q in queries.values())
 
     def keys(node):

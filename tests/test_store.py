@@ -283,7 +283,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
     with Store(db_path) as store:
         assert schema_version(store.db) == len(MIGRATIONS)
         applied = rows(store, "SELECT version, name FROM _migrations")
-    assert applied == [{"version": 1, "name": "create_initial_schema"}]
+    assert applied == [{"version": 1, "name": "create_initial_schema"},
+                       {"version": 2, "name": "add_topics_and_verdicts"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):

@@ -1,0 +1,87 @@
+"""Topic decisions and staff verdicts in the store, and the coverage they add up to in
+Datasette: a verdict always overrides the model; counted = cited or confirmed, never rejected."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.serve import make_datasette
+from pipeline.store import Store
+
+OUTLETS = [
+    {"id": "baogialai", "name": "Báo Gia Lai", "kind": "newspaper", "family": "zce",
+     "domain": "baogialai.com.vn", "home_url": "https://baogialai.com.vn/", "language": "vi"},
+    {"id": "gialai-gov", "name": "Cổng TTĐT tỉnh", "kind": "government_portal", "family": "govportal",
+     "domain": "gialai.gov.vn", "home_url": "https://gialai.gov.vn/", "language": "vi"},
+]
+
+
+def article(n: int, outlet_id: str, month: str) -> dict:
+    return {"url": f"https://example.vn/{outlet_id}/{n}", "outlet_id": outlet_id, "title": f"Bài mẫu số {n}",
+            "lead": "Sa-pô mẫu.", "body": f"Nội dung mẫu của bài số {n}.", "published_at": f"{month}-10T08:00:00+07:00",
+            "media_kind": "text", "language": "vi"}
+
+
+def decision(tier: str, probability: float) -> dict:
+    return {"tier": tier, "probability": probability, "evidence": [{"text": "Quyết định số 1894/QĐ-TTg"}]}
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    path = tmp_path / "pressmon.db"
+    with Store(path) as store:
+        store.sync_outlets(OUTLETS)
+        plan = [  # (outlet, month, qd1894 tier, ct20 tier)
+            ("baogialai", "2026-03", "cited", "none"),
+            ("baogialai", "2026-03", "probable", "none"),   # confirmed below → counted
+            ("baogialai", "2026-04", "cited", "cited"),     # qd1894 rejected below → only ct20
+            ("gialai-gov", "2026-03", "none", "probable"),  # never confirmed → not counted
+            ("gialai-gov", "2026-04", "cited", "none"),
+        ]
+        for n, (outlet, month, qd, ct) in enumerate(plan, start=1):
+            store.save_article("run-1", article(n, outlet, month), classification={
+                "model_version": "m1", "topics": {"qd1894": decision(qd, 0.8), "ct20": decision(ct, 0.7)}})
+        store.add_verdict(2, "qd1894", "confirmed", "chi.nguyen", "đúng nhiệm vụ của chương trình")
+        store.add_verdict(3, "qd1894", "confirmed", "chi.nguyen")
+        store.add_verdict(3, "qd1894", "rejected", "an.tran", "chỉ nhắc qua")  # the newest verdict wins
+    return path
+
+
+def test_reclassifying_keeps_earlier_model_decisions(db_path):
+    with Store(db_path) as store:
+        store.save_topics(1, "m2", {"qd1894": decision("none", 0.1), "ct20": decision("none", 0.1)})
+        store.save_topics(1, "m2", {"qd1894": decision("probable", 0.95), "ct20": decision("none", 0.1)})
+        rows = store.db.execute("select model_version, tier from article_topics where article_id = 1 "
+                                "and topic = 'qd1894' order by model_version").fetchall()
+        current = store.db.execute("select tier, model_version from topic_decisions where article_id = 1 "
+                                   "and topic = 'qd1894'").fetchone()
+    assert rows == [("m1", "cited"), ("m2", "probable")]
+    assert current == ("probable", "m2")
+
+
+def test_verdicts_are_checked(db_path):
+    with Store(db_path) as store:
+        with pytest.raises(ValueError):
+            store.add_verdict(1, "qd1894", "maybe", "x")
+        with pytest.raises(LookupError):
+            store.add_verdict(999, "qd1894", "confirmed", "x")
+
+
+async def test_coverage_by_document_counts_cited_plus_confirmed_minus_rejected(db_path):
+    ds = make_datasette(db_path)
+    response = await ds.client.get("/pressmon/coverage_by_document.json?_shape=array")
+    assert response.status_code == 200
+    got = {(r["topic"], r["outlet_id"], r["published_month"]): r["items"] for r in response.json()}
+    assert got == {
+        ("qd1894", "baogialai", "2026-03"): 2,   # article 1 cited + article 2 confirmed
+        ("ct20", "baogialai", "2026-04"): 1,     # article 3: ct20 cited; its qd1894 was rejected
+        ("qd1894", "gialai-gov", "2026-04"): 1,  # article 5 cited
+    }
+
+
+async def test_topic_facets_in_datasette(db_path):
+    ds = make_datasette(db_path)
+    response = await ds.client.get("/pressmon/topic_decisions.json?_facet=tier&_facet=topic&_size=0")
+    facets = response.json()["facet_results"]
+    assert {r["value"]: r["count"] for r in facets["tier"]["results"]} == {"cited": 4, "probable": 2, "none": 4}
+    assert {r["value"]: r["count"] for r in facets["topic"]["results"]} == {"qd1894": 5, "ct20": 5}
