@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import urllib.request
 from pathlib import Path
@@ -80,7 +81,8 @@ def serve(db_path, port, host):
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
 def demo(db_path, serve_after, port, politeness_scale, progress):
     """Crawl the bundled offline mirror of the outlets with the real spiders, store, find
-    document references, and publish with Datasette. Needs no network.
+    document references, classify, and publish with Datasette. Needs no network (the first
+    run trains the topic model on the shipped corpus).
 
     \b
     Example:
@@ -88,8 +90,14 @@ def demo(db_path, serve_after, port, politeness_scale, progress):
         pressmon demo --no-serve --db x.db    # build or update x.db and exit
     """
     from crawlers.mirror.server import serve_mirror
+    from pipeline.classify import DEFAULT_MODEL, train_model
     from pipeline.crawl import run_crawl
 
+    if not DEFAULT_MODEL.exists():
+        click.echo(f"No topic model at {DEFAULT_MODEL}: training one on the shipped corpus first.")
+        model, _ = train_model()
+        DEFAULT_MODEL.parent.mkdir(parents=True, exist_ok=True)
+        model.save(DEFAULT_MODEL)
     server, base_url = serve_mirror()
     try:
         run_id = run_crawl(db_path, mirror=base_url, politeness_scale=politeness_scale, progress=progress)
@@ -147,6 +155,164 @@ def outlets():
 
     for outlet in load_registry().values():
         click.echo(f"{outlet.id:<22} {outlet.kind:<18} {outlet.family:<10} {outlet.domain}")
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="SQLite file whose articles to classify.")
+@click.option("--all", "every_item", is_flag=True,
+              help="Reclassify every stored article, not only those this model has not decided yet.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="Trained model file (default: models/topics.joblib, or $PRESSMON_MODEL).")
+def classify(db_path, every_item, model_path):
+    """(Re)classify stored articles with the current model; earlier decisions stay, by model version.
+
+    \b
+    Example:
+        pressmon classify --db pressmon.db --all
+    """
+    from pipeline.classify import DEFAULT_MODEL, classify_stored
+    from pipeline.store import Store
+
+    model = _load_model_or_exit(model_path or DEFAULT_MODEL)
+    with Store(db_path) as store:
+        count = classify_stored(store, model, every_item=every_item)
+    click.echo(f"{count} articles classified with model {model.version}")
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="SQLite file to record verdicts in.")
+@click.option("--reviewer", default=lambda: os.environ.get("USER") or "", show_default="$USER",
+              help="Who gives the verdicts (kept with each verdict).")
+@click.option("--topic", type=click.Choice(["qd1894", "ct20"]), help="Review only this topic.")
+@click.option("--tier", "tiers", multiple=True, type=click.Choice(["probable", "cited", "none"]),
+              help="Which decisions to review (repeatable; default: probable).")
+@click.option("--csv", "csv_file", type=click.File("r", encoding="utf-8-sig"),
+              help="Import verdicts from a CSV file (article_id,topic,verdict[,reviewer][,note]) instead of asking.")
+def review(db_path, reviewer, topic, tiers, csv_file):
+    """Confirm or reject the model's decisions; a verdict always overrides the model.
+
+    \b
+    Examples:
+        pressmon review --db pressmon.db --reviewer chi.nguyen
+        pressmon review --db pressmon.db --csv verdicts.csv
+    """
+    from pipeline.review import import_verdicts_csv, pending_reviews, read_csv, review_interactively
+    from pipeline.store import Store
+
+    with Store(db_path) as store:
+        if csv_file is not None:
+            try:
+                count = import_verdicts_csv(store, read_csv(csv_file), reviewer or None)
+            except ValueError as exc:
+                raise click.ClickException(f"{csv_file.name}: {exc}; nothing was recorded") from exc
+            click.echo(f"{count} verdicts recorded")
+            return
+        if not reviewer:
+            raise click.UsageError("pass --reviewer NAME")
+        items = pending_reviews(store, topic, tiers or ("probable",))
+        if not items:
+            click.echo("Không có bài nào chờ xem xét.")
+            return
+        counts = review_interactively(store, items, reviewer, ask=lambda text: click.prompt(text, default="s",
+                                      show_default=False), show=click.echo)
+    click.echo(f"xác nhận {counts['confirmed']}, bác bỏ {counts['rejected']}, bỏ qua {counts['skipped']}")
+
+
+@cli.group()
+def nlp():
+    """The topic classifier: train, evaluate, classify any text."""
+
+
+@nlp.command("train")
+@click.option("--db", "db_path", type=click.Path(exists=True, dir_okay=False),
+              help="Also learn from this database: items with a resolved reference and staff verdicts.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the model (default: models/topics.joblib, or $PRESSMON_MODEL).")
+def nlp_train(db_path, out_path):
+    """Train the topic model on the shipped corpus (plus a database's settled items).
+
+    \b
+    Example:
+        pressmon nlp train --db pressmon.db
+    """
+    from pipeline.classify import DEFAULT_MODEL, train_model
+
+    model, counts = train_model(db_path)
+    path = Path(out_path or DEFAULT_MODEL)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    click.echo(f"model {model.version} written to {path} "
+               f"({counts['corpus_train']} corpus items, {counts['corpus_dev']} for thresholds, "
+               f"{counts['crawled']} from the database)")
+
+
+@nlp.command("evaluate")
+@click.option("--out-dir", type=click.Path(file_okay=False), default="docs", show_default=True,
+              help="Where to write evaluation.md and evaluation.json.")
+@click.option("--realnews", type=click.Path(dir_okay=False), default="../shared/realnews/articles.jsonl",
+              show_default=True, help="Real news for the false-alarm rate (holdout split); skipped when absent.")
+def nlp_evaluate(out_dir, realnews):
+    """Measure the classifier: test split, 5-fold cross-validation, references, real news.
+
+    \b
+    Example:
+        pressmon nlp evaluate --out-dir docs
+    """
+    from nlp.corpus import load_corpus
+    from nlp.evaluate import evaluate, write_report
+
+    if not Path(realnews).exists():
+        click.echo(f"{realnews} not found: the real-news figure is skipped", err=True)
+        realnews = None
+    result = evaluate(load_corpus(), realnews_path=realnews)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_report(result, out / "evaluation.md", out / "evaluation.json")
+    click.echo((out / "evaluation.md").read_text(encoding="utf-8"))
+
+
+@nlp.command("classify")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="Trained model file (default: models/topics.joblib, or $PRESSMON_MODEL).")
+def nlp_classify(model_path):
+    """Classify JSON lines from stdin ({id, title, lead, body, published_at}); write one JSON
+    line per input line, in order: {id, topics, references}, or {id, error} for a bad line.
+
+    \b
+    Example:
+        echo '{"id": 1, "title": "…", "body": "…"}' | pressmon nlp classify
+    """
+    from pipeline.classify import DEFAULT_MODEL
+
+    model = _load_model_or_exit(model_path or DEFAULT_MODEL)
+    for number, line in enumerate(sys.stdin, start=1):
+        click.echo(json.dumps(_classify_line(model, line, number), ensure_ascii=False))
+
+
+def _classify_line(model, line: str, number: int) -> dict:
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        return {"id": None, "line": number, "error": f"not JSON: {exc}"}
+    if not isinstance(item, dict):
+        return {"id": None, "line": number, "error": "not a JSON object"}
+    try:
+        decided = model.classify(item)
+    except Exception as exc:  # one bad item must not stop the stream: it gets its error line
+        return {"id": item.get("id"), "line": number, "error": f"{type(exc).__name__}: {exc}"}
+    return {"id": item.get("id"), "topics": decided["topics"], "references": decided["references"]}
+
+
+def _load_model_or_exit(path):
+    from nlp.topics import ModelNotFound
+    from pipeline.classify import load_model
+
+    try:
+        return load_model(path)
+    except ModelNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _check_since(since):

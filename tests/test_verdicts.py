@@ -85,3 +85,49 @@ async def test_topic_facets_in_datasette(db_path):
     facets = response.json()["facet_results"]
     assert {r["value"]: r["count"] for r in facets["tier"]["results"]} == {"cited": 4, "probable": 2, "none": 4}
     assert {r["value"]: r["count"] for r in facets["topic"]["results"]} == {"qd1894": 5, "ct20": 5}
+
+
+async def test_article_page_shows_tier_evidence_and_verdict(db_path):
+    ds = make_datasette(db_path)
+    html = (await ds.client.get("/pressmon/articles/3")).text
+    assert "Chủ đề" in html and "Trích dẫn văn bản" in html
+    assert "“Quyết định số 1894/QĐ-TTg”" in html
+    assert "Bác bỏ" in html and "an.tran" in html
+
+
+def test_review_asks_about_probable_items_and_records_answers(db_path):
+    from pipeline.review import pending_reviews, review_interactively
+
+    with Store(db_path) as store:
+        pending = pending_reviews(store)
+        assert [(p.article_id, p.topic) for p in pending] == [(4, "ct20")]  # article 2's probable has a verdict
+        answers = iter(["x", "đúng: chiến dịch kiểm tra"])
+        shown = []
+        counts = review_interactively(store, pending, "lan.pham", ask=lambda _: next(answers), show=shown.append)
+        assert counts == {"confirmed": 1, "rejected": 0, "skipped": 0}
+        assert "Chỉ thị 20/CT-TTg" in shown[0]
+        assert store.db.execute("select counted, verdict, reviewer from topic_decisions where article_id = 4 "
+                                "and topic = 'ct20'").fetchone() == (1, "confirmed", "lan.pham")
+        assert pending_reviews(store) == []
+
+
+def test_review_csv_import_is_all_or_nothing(db_path, tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    good = tmp_path / "good.csv"
+    good.write_text("article_id,topic,verdict,note\n4,ct20,confirmed,ok\n1,qd1894,rejected,chỉ nhắc qua\n",
+                    encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("article_id,topic,verdict\n4,ct20,confirmed\n5,qd1894,perhaps\n", encoding="utf-8")
+    runner = CliRunner()
+    failed = runner.invoke(cli, ["review", "--db", str(db_path), "--csv", str(bad), "--reviewer", "lan.pham"])
+    assert failed.exit_code != 0 and "line 3" in failed.output
+    with Store(db_path) as store:
+        assert store.db.execute("select count(*) from verdicts").fetchone()[0] == 3  # the fixture's own
+    done = runner.invoke(cli, ["review", "--db", str(db_path), "--csv", str(good), "--reviewer", "lan.pham"])
+    assert done.exit_code == 0, done.output
+    with Store(db_path) as store:
+        counted = dict(store.db.execute("select article_id || '/' || topic, counted from topic_decisions").fetchall())
+    assert counted["4/ct20"] == 1 and counted["1/qd1894"] == 0

@@ -20,6 +20,7 @@ OUTLET_KINDS = {
 }
 MEDIA_KINDS = {"text": "Văn bản", "video": "Video", "audio": "Âm thanh", "photo": "Ảnh"}
 TOPICS = {"qd1894": "Quyết định 1894/QĐ-TTg", "ct20": "Chỉ thị 20/CT-TTg"}
+TIERS = {"cited": "Trích dẫn văn bản", "probable": "Có khả năng (cần cán bộ xác nhận)", "none": "Không"}
 FIELDS = {"title": "Tiêu đề", "lead": "Sa-pô", "body": "Nội dung"}
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2})?)?")
@@ -75,6 +76,21 @@ async def article_context(db, article_id):
     for ref in references:
         ref["topic_label"] = TOPICS.get(ref["topic"]) if ref["topic"] else None
         ref["field_label"] = FIELDS.get(ref["field"], ref["field"])
+    decisions = [
+        dict(r)
+        for r in (
+            await db.execute(
+                "select topic, tier, probability, evidence, reason, model_version, verdict, reviewer, counted "
+                "from topic_decisions where article_id = :id order by topic",
+                {"id": article_id},
+            )
+        ).rows
+    ]
+    for decision in decisions:
+        decision["topic_label"] = TOPICS.get(decision["topic"], decision["topic"])
+        decision["tier_label"] = TIERS.get(decision["tier"], decision["tier"])
+        decision["evidence_list"] = [e.get("text", e) if isinstance(e, dict) else e
+                                     for e in _json_list(decision["evidence"])]
     versions = (
         await db.execute(
             "select count(*) from article_versions where article_id = :id", {"id": article_id}
@@ -91,6 +107,7 @@ async def article_context(db, article_id):
         paragraphs=paragraphs(article.get("body")),
         tag_list=_json_list(article.get("tags")),
         references=references,
+        decisions=decisions,
         documents=sorted({r["document"] for r in references if r["document"]}),
         version_count=versions,
     )
