@@ -656,7 +656,9 @@ def _resolve(t: _Text, cand: _Cand, pub: date | None, env_or_pm: bool, power_tex
         return
     if pub is not None and pub < doc.signed:
         return
-    if key == "20/CT-TTg":
+    if key == "20/CT-TTg" and year is None:
+        # The electricity-saving directives 20/CT-TTg are of 2020 and 2023: when the text
+        # dates the reference to 2025 ("ngày 12/7/2025"), power-saving words nearby do not matter.
         s, e = t.sentence(cand.fstart)
         if _POWER_SAVING_RE.search(t.f, s, e) or power_text:
             return

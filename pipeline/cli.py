@@ -163,7 +163,7 @@ def outlets():
 @click.option("--all", "every_item", is_flag=True,
               help="Reclassify every stored article, not only those this model has not decided yet.")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
-              help="Trained model file (default: models/topics.joblib, or $PRESSMON_MODEL).")
+              help="Trained model file (default: nlp/data/models/topics.joblib, or $PRESSMON_MODEL).")
 def classify(db_path, every_item, model_path):
     """(Re)classify stored articles with the current model; earlier decisions stay, by model version.
 
@@ -229,7 +229,7 @@ def nlp():
 @click.option("--db", "db_path", type=click.Path(exists=True, dir_okay=False),
               help="Also learn from this database: items with a resolved reference and staff verdicts.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
-              help="Where to write the model (default: models/topics.joblib, or $PRESSMON_MODEL).")
+              help="Where to write the model (default: nlp/data/models/topics.joblib, or $PRESSMON_MODEL).")
 def nlp_train(db_path, out_path):
     """Train the topic model on the shipped corpus (plus a database's settled items).
 
@@ -251,8 +251,9 @@ def nlp_train(db_path, out_path):
 @nlp.command("evaluate")
 @click.option("--out-dir", type=click.Path(file_okay=False), default="docs", show_default=True,
               help="Where to write evaluation.md and evaluation.json.")
-@click.option("--realnews", type=click.Path(dir_okay=False), default="../shared/realnews/articles.jsonl",
-              show_default=True, help="Real news for the false-alarm rate (holdout split); skipped when absent.")
+@click.option("--realnews", type=click.Path(dir_okay=False), default=None,
+              help="Real news (JSON lines with a split field) for the false-alarm rate on its holdout split "
+                   "(default: ../shared/realnews/articles.jsonl beside the repository); skipped when absent.")
 def nlp_evaluate(out_dir, realnews):
     """Measure the classifier: test split, 5-fold cross-validation, references, real news.
 
@@ -261,8 +262,9 @@ def nlp_evaluate(out_dir, realnews):
         pressmon nlp evaluate --out-dir docs
     """
     from nlp.corpus import load_corpus
-    from nlp.evaluate import evaluate, write_report
+    from nlp.evaluate import DEFAULT_REALNEWS, evaluate, write_report
 
+    realnews = realnews or DEFAULT_REALNEWS
     if not Path(realnews).exists():
         click.echo(f"{realnews} not found: the real-news figure is skipped", err=True)
         realnews = None
@@ -275,7 +277,7 @@ def nlp_evaluate(out_dir, realnews):
 
 @nlp.command("classify")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
-              help="Trained model file (default: models/topics.joblib, or $PRESSMON_MODEL).")
+              help="Trained model file (default: nlp/data/models/topics.joblib, or $PRESSMON_MODEL).")
 def nlp_classify(model_path):
     """Classify JSON lines from stdin ({id, title, lead, body, published_at}); write one JSON
     line per input line, in order: {id, topics, references}, or {id, error} for a bad line.

@@ -6,11 +6,15 @@ are the only place where crawling meets Vietnamese text handling and the databas
 
 from __future__ import annotations
 
+import logging
+
 from scrapy import signals
 
 from crawlers.registry import load_registry
 from nlp.normalize import normalize_text
 from nlp.references import find_references
+from nlp.topics import ModelNotFound
+from pipeline.classify import DEFAULT_MODEL, classification, load_model
 from pipeline.store import Store, now
 
 TEXT_FIELDS = ("title", "lead", "body", "author", "section")
@@ -50,6 +54,28 @@ def new_run_id() -> str:
     return now().replace("-", "").replace(":", "")[:15]
 
 
+class ClassifyPipeline:
+    """The topic decision (tier, probability, evidence) per topic, stored with the article.
+    Without a trained model the crawl still stores articles and references, and says so;
+    `pressmon classify` catches up once a model exists."""
+
+    def __init__(self, model_path):
+        try:
+            self.model = load_model(model_path)
+        except ModelNotFound as exc:
+            logging.getLogger(__name__).warning("articles are stored unclassified: %s", exc)
+            self.model = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("PRESSMON_MODEL") or DEFAULT_MODEL)
+
+    def process_item(self, item, spider=None):
+        if item.get("type") == "article" and self.model is not None:
+            item["classification"] = classification(self.model, item)
+        return item
+
+
 class StorePipeline:
     """Writes each item in its own transaction and keeps the run's counters current, so a
     crawl killed at any moment has stored everything it reported."""
@@ -85,7 +111,8 @@ class StorePipeline:
             self.store.record_error(self.run_id, item["outlet_id"], item["url"], item["kind"], item["detail"])
             self.crawler.stats.inc_value(f"pressmon/errors/{item['kind']}")
         else:
-            outcome = self.store.save_article(self.run_id, item, references=item.get("references"))
+            outcome = self.store.save_article(self.run_id, item, references=item.get("references"),
+                                              classification=item.get("classification"))
             self.crawler.stats.inc_value(f"pressmon/articles_{outcome}")
         return item
 

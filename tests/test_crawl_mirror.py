@@ -48,8 +48,26 @@ def content_by_url(manifest):
     return {a["url"]: lines[a["source"]] for o in manifest["outlets"].values() for a in o["articles"]}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def topic_model(tmp_path_factory):
+    """One model for every crawl of this module, trained on the shipped corpus as
+    `pressmon nlp train` does; the subprocesses find it through PRESSMON_MODEL."""
+    from pipeline.classify import train_model
+
+    path = tmp_path_factory.mktemp("model") / "topics.joblib"
+    model, _ = train_model()
+    model.save(path)
+    previous = os.environ.get("PRESSMON_MODEL")
+    os.environ["PRESSMON_MODEL"] = str(path)
+    yield model
+    if previous is None:
+        os.environ.pop("PRESSMON_MODEL")
+    else:
+        os.environ["PRESSMON_MODEL"] = previous
+
+
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory):
+def demo_db(tmp_path_factory, topic_model):
     db = tmp_path_factory.mktemp("demo") / "demo.db"
     first = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
     assert first.returncode == 0, first.stderr[-3000:]
@@ -176,6 +194,22 @@ def test_references_follow_what_each_item_was_written_as(demo_db, content_by_url
         elif source["category"] in ("lookalike", "env_general", "unrelated", "carries_out"):
             is_digest = source["title"].startswith("Điểm tin")
             assert not found or is_digest, (url, source["category"], found)
+
+
+def test_every_article_is_classified_as_it_is_stored(demo_db, content_by_url, topic_model):
+    db, *_ = demo_db
+    decisions = query(db, "select a.url, t.topic, t.tier, t.model_version from article_topics t "
+                          "join articles a on a.id = t.article_id")
+    assert {version for *_, version in decisions} == {topic_model.version}
+    tiers = {(url, topic): tier for url, topic, tier, _ in decisions}
+    assert len(tiers) == 2 * len(content_by_url)
+    for url, source in content_by_url.items():
+        if source["category"] in ("cites_qd1894", "cites_both"):
+            assert tiers[url, "qd1894"] == "cited", source["title"]
+        if source["category"] in ("cites_ct20", "cites_both"):
+            assert tiers[url, "ct20"] == "cited", source["title"]
+        if source["category"] in ("unrelated", "lookalike"):
+            assert tiers[url, "qd1894"] != "cited" and tiers[url, "ct20"] != "cited", source["title"]
 
 
 def test_tracking_parameters_never_make_a_second_row(demo_db):

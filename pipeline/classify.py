@@ -1,0 +1,74 @@
+"""The topic decision wired to the store: which model, what it learns from, and
+(re)classifying stored items. The decision itself lives in `nlp.topics`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from nlp.corpus import by_split, load_corpus
+from nlp.evaluate import DEFAULT_REALNEWS, train_corpus_model
+from nlp.topics import DEFAULT_MODEL_PATH, TOPICS, TopicModel
+from pipeline.store import Store
+
+DEFAULT_MODEL = Path(os.environ.get("PRESSMON_MODEL") or DEFAULT_MODEL_PATH)
+
+
+def load_model(path: str | Path = DEFAULT_MODEL) -> TopicModel:
+    """The trained model; `nlp.topics.ModelNotFound` says how to train one when it is missing."""
+    return TopicModel.load(path)
+
+
+def classification(model: TopicModel, item: dict) -> dict:
+    """What the store keeps of one decision: {"model_version", "topics"}."""
+    return {"model_version": model.version, "topics": model.classify(item)["topics"]}
+
+
+def crawled_training_items(db_path: str | Path) -> list[dict]:
+    """Stored items a person or a citation has settled: a verdict (confirmed → positive,
+    rejected → negative) or, without one, a `cited` decision (positive). Other topics of
+    such an item count as negative only when they too were settled."""
+    with Store(db_path) as store:
+        rows = store.db.execute(
+            "SELECT d.article_id, d.topic, d.tier, d.verdict, a.title, a.lead, a.body, a.published_at "
+            "FROM topic_decisions d JOIN articles a ON a.id = d.article_id "
+            "WHERE d.verdict IS NOT NULL OR d.tier = 'cited'").fetchall()
+    items: dict[int, dict] = {}
+    for article_id, topic, tier, verdict, title, lead, body, published_at in rows:
+        item = items.setdefault(article_id, {"id": f"db-{article_id}", "title": title, "lead": lead, "body": body,
+                                             "published_at": published_at, "labels": {}, "split": "train"})
+        item["labels"][topic] = verdict == "confirmed" or (verdict is None and tier == "cited")
+    for item in items.values():
+        for topic in TOPICS:
+            item["labels"].setdefault(topic, False)
+    return list(items.values())
+
+
+def train_model(db_path: str | Path | None = None,
+                realnews_path: str | Path | None = DEFAULT_REALNEWS) -> tuple[TopicModel, dict]:
+    """The model `pressmon nlp evaluate` measures (shipped corpus: train split to fit, dev
+    split for thresholds; real-news dev items as extra negatives when that file is present),
+    plus, with a database, its settled items. Returns the model and the training counts."""
+    corpus = load_corpus()
+    splits = by_split(corpus)
+    extra = crawled_training_items(db_path) if db_path else []
+    model = train_corpus_model(corpus, extra_items=extra, realnews_path=realnews_path)
+    counts = {"corpus_train": len(splits["train"]), "corpus_dev": len(splits["dev"]), "crawled": len(extra)}
+    return model, counts
+
+
+def classify_stored(store: Store, model: TopicModel, every_item: bool = False,
+                    progress: Callable[[int], None] | None = None) -> int:
+    """Classify stored articles this model version has not decided yet (all with
+    `every_item`); earlier models' decisions stay. Returns how many were classified."""
+    sql = "SELECT id, title, lead, body, published_at FROM articles"
+    if not every_item:
+        sql += (" WHERE id NOT IN (SELECT article_id FROM article_topics WHERE model_version = ?)")
+    rows = store.db.execute(sql, [] if every_item else [model.version]).fetchall()
+    for article_id, title, lead, body, published_at in rows:
+        decided = model.classify({"title": title, "lead": lead, "body": body, "published_at": published_at})
+        store.save_topics(article_id, model.version, decided["topics"])
+        if progress:
+            progress(1)
+    return len(rows)
