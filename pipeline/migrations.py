@@ -201,7 +201,24 @@ LEFT JOIN verdict ON verdict.article_id = latest.article_id AND verdict.topic = 
 WHERE latest.n = 1""",
 )
 
-MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts]
+def add_article_places(db: sqlite_utils.Database) -> None:
+    """Mentions of the province's communes and wards in each article."""
+    db.execute("""CREATE TABLE article_places (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    commune_code TEXT NOT NULL, -- GSO code
+    commune_name TEXT NOT NULL, -- official name, e.g. Xã Đak Đoa
+    division_type TEXT, -- xã or phường
+    field TEXT NOT NULL, -- title, lead or body
+    "start" INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL -- the mention as written
+)""")
+    db.execute("CREATE INDEX idx_article_places_article_id ON article_places(article_id)")
+    db.execute("CREATE INDEX idx_article_places_commune ON article_places(commune_code)")
+
+
+MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:

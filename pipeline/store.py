@@ -144,11 +144,11 @@ class Store:
     # Articles ---------------------------------------------------------------------------
 
     def save_article(self, run_id: str, item: dict, references: list[dict] | None = None,
-                     classification: dict | None = None) -> str:
+                     classification: dict | None = None, places: list[dict] | None = None) -> str:
         """Save an article item (already normalised); return "new", "updated" or "unchanged".
 
         `references`, when given, replace the article's references in the same transaction;
-        `classification` ({"model_version", "topics"}) is stored with it too.
+        `classification` ({"model_version", "topics"}) and `places` are stored with it too.
         An article is never deleted: changed text moves its old version to article_versions.
         """
         seen_at = now()
@@ -173,6 +173,8 @@ class Store:
                 self.replace_references(article_id, references)
             if classification is not None:
                 self.save_topics(article_id, classification["model_version"], classification["topics"])
+            if places is not None:
+                self.replace_places(article_id, places)
             self._add_to_run_counter(run_id, item["outlet_id"], RUN_COUNTER_BY_OUTCOME[outcome], 1)
         return outcome
 
@@ -265,6 +267,20 @@ class Store:
                 f"INSERT INTO article_references (article_id, {quoted}) "
                 f"VALUES (?, {placeholders})",
                 [[article_id, *(ref.get(column) for column in REFERENCE_COLUMNS)] for ref in refs],
+            )
+
+    # Places -------------------------------------------------------------------------------
+
+    def replace_places(self, article_id: int, places: list[dict]) -> None:
+        """Make `places` (commune_code, commune_name, division_type, field, start, end, text)
+        the article's commune mentions (joins save_article's transaction)."""
+        columns = ("commune_code", "commune_name", "division_type", "field", "start", "end", "text")
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        with immediate_transaction(self.db):
+            self.db.execute("DELETE FROM article_places WHERE article_id = ?", [article_id])
+            self.db.conn.executemany(
+                f"INSERT INTO article_places (article_id, {quoted}) VALUES (?, {', '.join('?' for _ in columns)})",
+                [[article_id, *(place.get(c) for c in columns)] for place in places],
             )
 
     # Topics and verdicts ------------------------------------------------------------------
