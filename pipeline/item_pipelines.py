@@ -85,6 +85,7 @@ class StorePipeline:
         self.db_path = crawler.settings.get("PRESSMON_DB")
         self.run_id = crawler.settings.get("PRESSMON_RUN_ID") or new_run_id()
         self.store = None
+        self.pending_validators = []
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
 
@@ -100,9 +101,14 @@ class StorePipeline:
         self.store = Store(self.db_path)
         self.store.sync_outlets([o.as_row() for o in load_registry().values()])
         self.store.start_run(self.run_id, self.outlet_id)
+        # Before the spider's first request: what it may ask "has this changed?" about.
+        self.crawler.spider.known_pages = self.store.http_validators(self.outlet_id)
 
     def close_spider(self, spider=None):
         reason = self.crawler.stats.get_value("finish_reason") or "finished"
+        if reason == "finished":
+            for validators in self.pending_validators:
+                self.store.remember_validators(*validators)
         self.store.finish_run(self.run_id, self.outlet_id, status=reason)
         self.store.close()
 
@@ -117,8 +123,24 @@ class StorePipeline:
         return item
 
     def response_received(self, response, request, spider=None):
-        if self.store is not None:
-            self.store.count_page(self.run_id, self.outlet_id)
+        if self.store is None:
+            return
+        if response.status == 304:
+            self.store.count_page(self.run_id, self.outlet_id, not_modified=True)
+            return
+        self.store.count_page(self.run_id, self.outlet_id)
+        if response.status != 200 or request.meta.get("dont_obey_robotstxt"):
+            return
+        etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+        if not (etag or modified):
+            return
+        validators = (request.url, self.outlet_id, etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
+        if self.crawler.spider.outlet.is_article_url(request.url):
+            self.store.remember_validators(*validators)
+        else:
+            # A feed, sitemap or listing is only "seen" once everything it links to was
+            # followed: remembered when the crawl ends well, so a killed night starts over.
+            self.pending_validators.append(validators)
 
     def spider_error(self, failure, response, spider=None):
         self.store.record_error(self.run_id, self.outlet_id, response.url, "spider_exception",

@@ -218,7 +218,21 @@ def add_article_places(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_article_places_commune ON article_places(commune_code)")
 
 
-MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places]
+def add_http_validators(db: sqlite_utils.Database) -> None:
+    """What the next night needs to ask "has this changed?" (conditional GET), and a count of
+    the answers "no" (HTTP 304), which transfer no page."""
+    db.execute("""CREATE TABLE http_validators (
+    url TEXT PRIMARY KEY,
+    outlet_id TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    fetched_at TEXT NOT NULL
+)""")
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN pages_not_modified INTEGER NOT NULL DEFAULT 0")
+
+
+MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
+                               add_http_validators]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:

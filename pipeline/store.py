@@ -101,9 +101,11 @@ class Store:
         with immediate_transaction(self.db):
             self._ensure_run(run_id, outlet_id)
 
-    def count_page(self, run_id: str, outlet_id: str, n: int = 1) -> None:
+    def count_page(self, run_id: str, outlet_id: str, n: int = 1, not_modified: bool = False) -> None:
+        """A fetched page, or (`not_modified`) an HTTP 304 answer that transferred none."""
+        counter = "pages_not_modified" if not_modified else "pages_fetched"
         with immediate_transaction(self.db):
-            self._add_to_run_counter(run_id, outlet_id, "pages_fetched", n)
+            self._add_to_run_counter(run_id, outlet_id, counter, n)
 
     def record_error(
         self, run_id: str, outlet_id: str, url: str | None, kind: str, detail: str | None
@@ -267,6 +269,24 @@ class Store:
                 f"INSERT INTO article_references (article_id, {quoted}) "
                 f"VALUES (?, {placeholders})",
                 [[article_id, *(ref.get(column) for column in REFERENCE_COLUMNS)] for ref in refs],
+            )
+
+    # Conditional GET -------------------------------------------------------------------------
+
+    def http_validators(self, outlet_id: str) -> dict[str, dict]:
+        """url → {"etag", "last_modified", "fetched_at"} of every page of the outlet fetched before."""
+        rows = self.db.execute("SELECT url, etag, last_modified, fetched_at FROM http_validators "
+                               "WHERE outlet_id = ?", [outlet_id]).fetchall()
+        return {url: {"etag": etag, "last_modified": modified, "fetched_at": fetched}
+                for url, etag, modified, fetched in rows}
+
+    def remember_validators(self, url: str, outlet_id: str, etag: str | None, last_modified: str | None) -> None:
+        with immediate_transaction(self.db):
+            self.db.execute(
+                "INSERT INTO http_validators (url, outlet_id, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+                "fetched_at = excluded.fetched_at",
+                (url, outlet_id, etag, last_modified, now()),
             )
 
     # Places -------------------------------------------------------------------------------

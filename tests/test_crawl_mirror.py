@@ -150,16 +150,21 @@ def test_faults_are_recorded_as_errors_never_as_articles(demo_db, manifest):
     assert counted == len(query(db, "select * from crawl_errors where run_id = ?", [first_run]))
 
 
-def test_second_night_adds_no_article(demo_db):
+def test_second_night_adds_no_article_and_fetches_almost_nothing(demo_db):
     db, _, second = demo_db
     first_run, second_run = run_ids(db)
-    new, unchanged = query(db, "select sum(articles_new), sum(articles_unchanged) from crawl_runs where run_id = ?",
-                           [second_run])[0]
+    first_pages = query(db, "select sum(pages_fetched) from crawl_runs where run_id = ?", [first_run])[0][0]
+    new, updated, pages, not_modified = query(
+        db, "select sum(articles_new), sum(articles_updated), sum(pages_fetched), sum(pages_not_modified) "
+            "from crawl_runs where run_id = ?", [second_run])[0]
     total = query(db, "select count(*) from articles")[0][0]
-    assert new == 0
-    assert unchanged == total
+    assert new == 0 and updated == 0
     assert query(db, "select count(*) from article_versions")[0][0] == 0
     assert f"{total} articles" in second.stdout
+    # Feeds, sitemaps and listings are asked for with a conditional GET and answer 304;
+    # known articles are not asked for at all.
+    assert not_modified > 0
+    assert pages <= 0.05 * first_pages, (pages, first_pages)
 
 
 def test_runs_count_pages_per_outlet(demo_db, manifest):

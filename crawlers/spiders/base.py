@@ -32,6 +32,11 @@ class NewsSpider(scrapy.Spider):
     `since` (YYYY-MM-DD: skip what was published or last changed before that day)."""
 
     outlet_id: str | None = None
+    # url → {"etag", "last_modified", "fetched_at"} of pages fetched on earlier nights; the
+    # item pipeline fills it before the first request. Known articles are not fetched again
+    # unless a sitemap or feed says they changed, and every known page is asked for with a
+    # conditional GET, so an unchanged one costs a 304 and no page.
+    known_pages: dict = {}
 
     def __init__(self, outlet: str | None = None, since: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +59,8 @@ class NewsSpider(scrapy.Spider):
 
     # -- discovery
     def parse_feed(self, response):
+        if response.status == 304:
+            return
         feed = feedparser.parse(response.body)
         if not feed.entries:
             yield self._error(response.url, "empty_feed",
@@ -64,9 +71,12 @@ class NewsSpider(scrapy.Spider):
             if published and self._before_since(date(*published[:3])):
                 continue
             if entry.get("link"):
-                yield from self._follow_article(entry.link)
+                changed = entry.get("updated_parsed") or published
+                yield from self._follow_article(entry.link, date(*changed[:3]) if changed else None)
 
     def parse_sitemap(self, response):
+        if response.status == 304:
+            return
         body = gunzip(response.body) if response.body[:2] == b"\x1f\x8b" else response.body
         try:
             sitemap = Sitemap(body)
@@ -80,13 +90,19 @@ class NewsSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 yield self._request(entry["loc"], self.parse_sitemap)
             else:
-                yield from self._follow_article(entry["loc"])
+                yield from self._follow_article(entry["loc"], lastmod)
 
     def parse_listing(self, response, section: str, page: int = 1):
+        if response.status == 304:
+            return
         links = self.listing_links(response)
         for url in links:
             yield from self._follow_article(url)
-        if not links or self.listing_reached_since(response):
+        # Paging back stops at the last known item: a listing page a finished night has seen,
+        # now showing nothing new, ends the section (after a crashed night, it does not).
+        seen_before = response.request.url in self.known_pages
+        nothing_new = seen_before and all(url in self.known_pages for url in links)
+        if not links or nothing_new or self.listing_reached_since(response):
             return
         yield from self.next_listing_pages(response, section, page)
 
@@ -110,12 +126,18 @@ class NewsSpider(scrapy.Spider):
                                     cb_kwargs={"section": section, "page": page + 1})
 
     # -- articles
-    def _follow_article(self, url: str):
+    def _follow_article(self, url: str, changed_on: date | None = None):
         url = canonical_url(url)
-        if self.outlet.is_article_url(url):
-            yield self._request(url, self.parse_article)
+        if not self.outlet.is_article_url(url):
+            return
+        known = self.known_pages.get(url)
+        if known and not (changed_on and changed_on.isoformat() >= known["fetched_at"][:10]):
+            return
+        yield self._request(url, self.parse_article)
 
     def parse_article(self, response):
+        if response.status == 304:
+            return
         content_type = response.headers.get("Content-Type", b"").split(b";")[0].strip().lower()
         if not isinstance(response, HtmlResponse) or (content_type and content_type not in HTML_TYPES):
             yield self._error(response.url, "not_html", f"Content-Type {content_type.decode() or 'missing'}")
@@ -138,7 +160,13 @@ class NewsSpider(scrapy.Spider):
 
     # -- plumbing
     def _request(self, url: str, callback, **kwargs) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.on_error, **kwargs)
+        known = self.known_pages.get(url)
+        if not known:
+            return scrapy.Request(url, callback=callback, errback=self.on_error, **kwargs)
+        headers = {"If-None-Match": known.get("etag"), "If-Modified-Since": known.get("last_modified")}
+        return scrapy.Request(url, callback=callback, errback=self.on_error,
+                              headers={k: v for k, v in headers.items() if v},
+                              meta={"handle_httpstatus_list": [304]}, **kwargs)
 
     def _before_since(self, day: date) -> bool:
         return self.since is not None and day < self.since
