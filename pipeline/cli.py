@@ -346,5 +346,15 @@ def _echo_run_summary(db_path, run_id):
     click.echo(f"{db_path}: {total[0]} articles from {total[1]} outlets")
 
 
+def _register_operations():
+    from pipeline.nightly import run_once_command, schedule_command
+
+    cli.add_command(schedule_command)
+    cli.add_command(run_once_command)
+
+
+_register_operations()
+
+
 if __name__ == "__main__":
     cli()
