@@ -231,8 +231,28 @@ def add_http_validators(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE crawl_runs ADD COLUMN pages_not_modified INTEGER NOT NULL DEFAULT 0")
 
 
+def add_evidence_and_health(db: sqlite_utils.Database) -> None:
+    """Where each article's response is archived (WARC) and per-outlet, per-night health."""
+    for column, kind in (("warc_file", "TEXT"), ("warc_offset", "INTEGER"), ("payload_sha256", "TEXT")):
+        db.execute(f"ALTER TABLE articles ADD COLUMN {column} {kind}")
+    db.execute("""CREATE TABLE source_health (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    outlet_id TEXT NOT NULL REFERENCES outlets(id),
+    night TEXT NOT NULL, -- YYYY-MM-DD, Vietnam time
+    pages INTEGER NOT NULL,
+    new_items INTEGER NOT NULL,
+    parse_failures INTEGER NOT NULL,
+    http_errors INTEGER NOT NULL,
+    flagged INTEGER NOT NULL, -- 1 when someone should look at this outlet
+    reasons TEXT NOT NULL DEFAULT '[]', -- JSON list of why it was flagged
+    checked_at TEXT NOT NULL,
+    UNIQUE (run_id, outlet_id)
+)""")
+
+
 MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
-                               add_http_validators]
+                               add_http_validators, add_evidence_and_health]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:

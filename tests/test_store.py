@@ -286,7 +286,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
     assert applied == [{"version": 1, "name": "create_initial_schema"},
                        {"version": 2, "name": "add_topics_and_verdicts"},
                        {"version": 3, "name": "add_article_places"},
-                       {"version": 4, "name": "add_http_validators"}]
+                       {"version": 4, "name": "add_http_validators"},
+                       {"version": 5, "name": "add_evidence_and_health"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):
