@@ -348,9 +348,11 @@ def _echo_run_summary(db_path, run_id):
 
 def _register_operations():
     from pipeline.nightly import run_once_command, schedule_command
+    from pipeline.report import report
 
     cli.add_command(schedule_command)
     cli.add_command(run_once_command)
+    cli.add_command(report)
 
 
 _register_operations()
