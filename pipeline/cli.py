@@ -346,6 +346,59 @@ def _echo_run_summary(db_path, run_id):
     click.echo(f"{db_path}: {total[0]} articles from {total[1]} outlets")
 
 
+@cli.command()
+@click.argument("article_id", required=False, type=int)
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="SQLite file whose articles' evidence to export.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="With ARTICLE_ID: the file for the page body, byte for byte. Otherwise: the zip pack.")
+@click.option("--year", type=int, help="Pack the counted items published in this year.")
+@click.option("--topic", type=click.Choice(["qd1894", "ct20", "all"]), default="all", show_default=True,
+              help="Pack only the items counted for this document.")
+def evidence(article_id, db_path, out_path, year, topic):
+    """Export archived pages: one article's body as fetched, or a pack of WARC records with a
+    CSV manifest of hashes for the items a report counts.
+
+    \b
+    Examples:
+        pressmon evidence 42 --db pressmon.db --out trang-42.html
+        pressmon evidence --db pressmon.db --year 2026 --topic ct20 --out pack.zip
+    """
+    import sqlite3
+
+    from pipeline.evidence import EvidenceError, read_payload, write_pack
+
+    db_folder = Path(db_path).resolve().parent
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        if article_id is not None:
+            row = conn.execute("SELECT warc_file, warc_offset, payload_sha256 FROM articles WHERE id = ?",
+                               [article_id]).fetchone()
+            if row is None:
+                raise click.ClickException(f"no article {article_id} in {db_path}")
+            if not row["warc_file"]:
+                raise click.ClickException(f"article {article_id} has no archived page (crawled before WARC archiving)")
+            body = read_payload(db_folder / row["warc_file"], row["warc_offset"], row["payload_sha256"])
+            Path(out_path).write_bytes(body)
+            click.echo(f"{out_path}: {len(body)} bytes, SHA-256 {row['payload_sha256']}")
+            return
+        if year is None:
+            raise click.UsageError("give ARTICLE_ID, or --year for a pack")
+        rows = [dict(r) for r in conn.execute(
+            "SELECT d.article_id, d.topic, d.outlet_id, d.published_at, d.url, a.warc_file, a.warc_offset, "
+            "a.payload_sha256 FROM topic_decisions d JOIN articles a ON a.id = d.article_id "
+            "WHERE d.counted = 1 AND substr(d.published_at, 1, 4) = ? AND (? = 'all' OR d.topic = ?) "
+            "AND a.warc_file IS NOT NULL ORDER BY d.published_at, d.article_id, d.topic",
+            [str(year), topic, topic])]
+        count = write_pack(rows, db_folder, out_path)
+        click.echo(f"{out_path}: {count} records")
+    except EvidenceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        conn.close()
+
+
 def _register_operations():
     from pipeline.nightly import run_once_command, schedule_command
     from pipeline.report import report

@@ -7,14 +7,18 @@ are the only place where crawling meets Vietnamese text handling and the databas
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 from scrapy import signals
 
 from crawlers.registry import load_registry
 from nlp.normalize import normalize_text
+from nlp.places import find_places
 from nlp.references import find_references
 from nlp.topics import ModelNotFound
 from pipeline.classify import DEFAULT_MODEL, classification, load_model
+from pipeline.evidence import WarcArchive
 from pipeline.store import Store, now
 
 TEXT_FIELDS = ("title", "lead", "body", "author", "section")
@@ -54,6 +58,16 @@ def new_run_id() -> str:
     return now().replace("-", "").replace(":", "")[:15]
 
 
+class PlacesPipeline:
+    """Mentions of the province's communes and wards, with their spans per field."""
+
+    def process_item(self, item, spider=None):
+        if item.get("type") == "article":
+            item["places"] = [{"field": name, **place.as_dict()}
+                              for name in ("title", "lead", "body") for place in find_places(item.get(name) or "")]
+        return item
+
+
 class ClassifyPipeline:
     """The topic decision (tier, probability, evidence) per topic, stored with the article.
     Without a trained model the crawl still stores articles and references, and says so;
@@ -86,6 +100,11 @@ class StorePipeline:
         self.run_id = crawler.settings.get("PRESSMON_RUN_ID") or new_run_id()
         self.store = None
         self.pending_validators = []
+        # Article responses go to WARC files beside the database (PRESSMON_WARC_DIR to move them).
+        self.db_folder = Path(self.db_path).resolve().parent
+        self.archive = WarcArchive(crawler.settings.get("PRESSMON_WARC_DIR") or Path(self.db_path).with_suffix(".warc"),
+                                   prefix=Path(self.db_path).stem)
+        self.evidence = {}
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
 
@@ -117,8 +136,9 @@ class StorePipeline:
             self.store.record_error(self.run_id, item["outlet_id"], item["url"], item["kind"], item["detail"])
             self.crawler.stats.inc_value(f"pressmon/errors/{item['kind']}")
         else:
+            item.update(self.evidence.pop(item.get("fetched_url") or item["url"], {}))
             outcome = self.store.save_article(self.run_id, item, references=item.get("references"),
-                                              classification=item.get("classification"))
+                                              classification=item.get("classification"), places=item.get("places"))
             self.crawler.stats.inc_value(f"pressmon/articles_{outcome}")
         return item
 
@@ -131,6 +151,8 @@ class StorePipeline:
         self.store.count_page(self.run_id, self.outlet_id)
         if response.status != 200 or request.meta.get("dont_obey_robotstxt"):
             return
+        if self.crawler.spider.outlet.is_article_url(request.url):
+            self._archive(response, request.url)
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
         if not (etag or modified):
             return
@@ -141,6 +163,12 @@ class StorePipeline:
             # A feed, sitemap or listing is only "seen" once everything it links to was
             # followed: remembered when the crawl ends well, so a killed night starts over.
             self.pending_validators.append(validators)
+
+    def _archive(self, response, url: str) -> None:
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items() for v in values]
+        path, offset, digest = self.archive.archive(url, response.status, headers, response.body)
+        self.evidence[url] = {"warc_file": os.path.relpath(path, self.db_folder), "warc_offset": offset,
+                              "payload_sha256": digest}
 
     def spider_error(self, failure, response, spider=None):
         self.store.record_error(self.run_id, self.outlet_id, response.url, "spider_exception",

@@ -28,7 +28,7 @@ REFERENCE_COLUMNS = (
 # Item keys copied unchanged into the article row.
 ARTICLE_ITEM_COLUMNS = (
     "url", "outlet_id", "title", "lead", "body", "author", "section", "published_at",
-    "published_raw", "modified_at", "media_kind", "language",
+    "published_raw", "modified_at", "media_kind", "language", "warc_file", "warc_offset", "payload_sha256",
 )
 RUN_COUNTER_BY_OUTCOME = {
     "new": "articles_new",

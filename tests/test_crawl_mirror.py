@@ -316,3 +316,36 @@ async def test_datasette_search_on_the_demo_database(demo_db, search, expected_i
     assert found == expected and found
     if expected_in_title:
         assert any(expected_in_title in title for title in found)
+
+
+def test_commune_mentions_are_stored_with_each_article(demo_db, content_by_url):
+    db, *_ = demo_db
+    found = {}
+    for url, name in query(db, "select a.url, p.commune_name from article_places p join articles a "
+                               "on a.id = p.article_id"):
+        found.setdefault(url, set()).add(name)
+    for url, source in content_by_url.items():
+        assert set(source["communes"]) <= found.get(url, set()), (source["title"], source["communes"])
+    assert sum(bool(s["communes"]) for s in content_by_url.values()) >= 20
+
+
+def test_every_article_page_is_archived_and_exported_byte_for_byte(demo_db, tmp_path):
+    import hashlib
+    import zipfile
+
+    db, *_ = demo_db
+    rows = query(db, "select id, warc_file, payload_sha256 from articles order by id")
+    assert all(warc and digest for _, warc, digest in rows)
+    for article_id, _, digest in rows[:: max(1, len(rows) // 6)]:
+        out = tmp_path / f"{article_id}.html"
+        result = pressmon("evidence", str(article_id), "--db", str(db), "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == digest
+    pack = tmp_path / "pack.zip"
+    result = pressmon("evidence", "--db", str(db), "--year", "2026", "--topic", "ct20", "--out", str(pack))
+    assert result.returncode == 0, result.stderr
+    counted = query(db, "select count(*) from topic_decisions where counted = 1 and topic = 'ct20' "
+                        "and published_at like '2026%'")[0][0]
+    with zipfile.ZipFile(pack) as archive:
+        manifest = archive.read("manifest.csv").decode().splitlines()
+    assert len(manifest) - 1 == counted > 0
