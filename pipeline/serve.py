@@ -63,6 +63,11 @@ def load_metadata(db_path: str | Path, datasette_dir: Path = DATASETTE_DIR) -> d
     databases = metadata.get("databases") or {}
     if METADATA_DATABASE_KEY in databases and name != METADATA_DATABASE_KEY:
         databases[name] = databases.pop(METADATA_DATABASE_KEY)
+    dashboards = (metadata.get("plugins") or {}).get("datasette-dashboards") or {}
+    for dashboard in dashboards.values():
+        for chart in (dashboard.get("charts") or {}).values():
+            if chart.get("db") == METADATA_DATABASE_KEY:
+                chart["db"] = name
     return metadata
 
 

@@ -131,3 +131,19 @@ def test_review_csv_import_is_all_or_nothing(db_path, tmp_path):
     with Store(db_path) as store:
         counted = dict(store.db.execute("select article_id || '/' || topic, counted from topic_decisions").fetchall())
     assert counted["4/ct20"] == 1 and counted["1/qd1894"] == 0
+
+
+async def test_coverage_dashboard_charts_count_what_the_reports_count(db_path):
+    ds = make_datasette(db_path)
+    page = await ds.client.get("/-/dashboards/do-phu-tuyen-truyen")
+    assert page.status_code == 200
+    assert "Số tin, bài được tính theo tháng và văn bản" in page.text
+    from pipeline.serve import load_metadata
+
+    query = load_metadata(db_path)["plugins"]["datasette-dashboards"]["do-phu-tuyen-truyen"]["charts"]["theo-thang"]["query"]
+    rows = (await ds.client.get("/pressmon.json", params={"sql": query, "_shape": "array"})).json()
+    assert {(r["thang"], r["van_ban"]): r["so_bai"] for r in rows} == {
+        ("2026-03", "Quyết định 1894/QĐ-TTg"): 2,
+        ("2026-04", "Chỉ thị 20/CT-TTg"): 1,
+        ("2026-04", "Quyết định 1894/QĐ-TTg"): 1,
+    }
