@@ -174,9 +174,14 @@ def classify(db_path, every_item, model_path):
     from pipeline.classify import DEFAULT_MODEL, classify_stored
     from pipeline.store import Store
 
+    from rich.console import Console
+    from rich.progress import Progress
+
     model = _load_model_or_exit(model_path or DEFAULT_MODEL)
-    with Store(db_path) as store:
-        count = classify_stored(store, model, every_item=every_item)
+    console = Console(stderr=True)
+    with Store(db_path) as store, Progress(console=console, disable=not console.is_terminal, transient=True) as bar:
+        task = bar.add_task("Phân loại", total=None)
+        count = classify_stored(store, model, every_item=every_item, progress=lambda n: bar.advance(task, n))
     click.echo(f"{count} articles classified with model {model.version}")
 
 
