@@ -405,12 +405,15 @@ def evidence(article_id, db_path, out_path, year, topic):
 
 
 def _register_operations():
+    from pipeline.health import canary_command, health_command
     from pipeline.nightly import run_once_command, schedule_command
     from pipeline.report import report
 
     cli.add_command(schedule_command)
     cli.add_command(run_once_command)
     cli.add_command(report)
+    cli.add_command(health_command)
+    cli.add_command(canary_command)
 
 
 _register_operations()

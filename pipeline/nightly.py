@@ -274,7 +274,8 @@ def run_cycle(db_path: str | os.PathLike[str], mirror: str | None = None, polite
     summary: dict = {"db": str(db_path), "started_at": lock.started_at, "pid": os.getpid(), "run_id": None,
                      "status": "running", "crawl_returncode": None, "pages_fetched": 0, "articles_new": 0,
                      "articles_updated": 0, "crawl_errors": 0, "articles_total": None, "classified": None,
-                     "model_version": None, "warnings": [], "previous_unfinished": lock.previous}
+                     "model_version": None, "warnings": [], "previous_unfinished": lock.previous,
+                     "health": None}
     try:
         log.info("cycle started on %s (PID %s)", db_path, os.getpid())
         if lock.previous:
@@ -298,6 +299,14 @@ def run_cycle(db_path: str | os.PathLike[str], mirror: str | None = None, polite
                         f"FROM crawl_runs WHERE run_id IN ({marks})", run_ids).fetchone()
                     (summary["pages_fetched"], summary["articles_new"], summary["articles_updated"],
                      summary["crawl_errors"]) = row
+            if summary["run_id"]:  # source health: <db>.morning.md, e-mailed when configured
+                try:
+                    from pipeline.health import nightly_health
+
+                    summary["health"] = nightly_health(db_path, summary["run_id"], log=log)
+                except Exception as exc:  # a health check must never cost the night its classification
+                    log.exception("source health not assessed")
+                    summary["warnings"].append(f"source health not assessed: {exc}")
             stop.check()
             if returncode != 0:
                 log.error("crawl exited with code %s; classifying what was stored", returncode)
