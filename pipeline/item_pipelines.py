@@ -100,6 +100,7 @@ class StorePipeline:
         self.run_id = crawler.settings.get("PRESSMON_RUN_ID") or new_run_id()
         self.store = None
         self.pending_validators = []
+        self.article_validators = {}
         # Article responses go to WARC files beside the database (PRESSMON_WARC_DIR to move them).
         self.db_folder = Path(self.db_path).resolve().parent
         self.archive = WarcArchive(crawler.settings.get("PRESSMON_WARC_DIR") or Path(self.db_path).with_suffix(".warc"),
@@ -139,6 +140,9 @@ class StorePipeline:
             item.update(self.evidence.pop(item.get("fetched_url") or item["url"], {}))
             outcome = self.store.save_article(self.run_id, item, references=item.get("references"),
                                               classification=item.get("classification"), places=item.get("places"))
+            validators = self.article_validators.pop(item.get("fetched_url") or item["url"], None)
+            if validators:
+                self.store.remember_validators(*validators)
             self.crawler.stats.inc_value(f"pressmon/articles_{outcome}")
         return item
 
@@ -158,7 +162,9 @@ class StorePipeline:
             return
         validators = (request.url, self.outlet_id, etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
         if self.crawler.spider.outlet.is_article_url(request.url):
-            self.store.remember_validators(*validators)
+            # Remembered once the article is stored: a page fetched but not yet stored when a
+            # crawl dies must be fetched again, not skipped as known.
+            self.article_validators[request.url] = validators
         else:
             # A feed, sitemap or listing is only "seen" once everything it links to was
             # followed: remembered when the crawl ends well, so a killed night starts over.
