@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize_text", "fold", "fold_char", "fix_tone_placement"]
+__all__ = ["normalize_text", "fold", "fold_char", "fix_tone_placement", "fold_with_offsets"]
 
 # --- characters fixed before NFC -------------------------------------------------------------
 
@@ -166,3 +166,27 @@ def fold(text: str | None) -> str:
     if not text:
         return ""
     return text.translate(_FOLD_TABLE)
+
+
+def fold_with_offsets(text: str, fold_one=None) -> tuple[str, list[int] | None, list[int] | None]:
+    """Fold `text` character by character (`fold_one`, default `fold_char`) and return
+    (folded, starts, ends): the input offsets of each folded character, so a match in the
+    folded text maps back to a span of the input. `starts`/`ends` are None when every
+    character folded to exactly one (the usual case for NFC input): offsets are then equal."""
+    fold_one = fold_one or fold_char
+    pieces = [fold_one(c) for c in text]
+    if all(len(p) == 1 for p in pieces):
+        return "".join(pieces), None, None
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, piece in enumerate(pieces):
+        if not piece:
+            if ends:
+                ends[-1] = i + 1  # a dropped combining mark belongs to the character before it
+            continue
+        for p in piece:
+            out.append(p)
+            starts.append(i)
+            ends.append(i + 1)
+    return "".join(out), starts, ends

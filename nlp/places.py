@@ -61,7 +61,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nlp.normalize import fix_tone_placement, fold_char
+from nlp.normalize import fix_tone_placement, fold_char, fold_with_offsets
 
 __all__ = ["Place", "Commune", "find_places", "communes"]
 
@@ -257,33 +257,6 @@ def _by_first_letter(alternatives: dict[str, list[str]]) -> str:
     ) + ")"
 
 
-# --- folding with an offset map ------------------------------------------------------------------
-
-
-def _fold_with_map(text: str) -> tuple[str, list[int] | None, list[int] | None]:
-    """Fold ``text``; return (folded, starts, ends): input offsets of each folded character.
-
-    ``starts``/``ends`` are None when folding kept one character per character (NFC input):
-    then folded offsets are input offsets.
-    """
-    pieces = [fold_char(c) for c in text]
-    if all(len(p) == 1 for p in pieces):
-        return "".join(pieces), None, None
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for i, piece in enumerate(pieces):
-        if not piece:
-            if ends:
-                ends[-1] = i + 1  # a combining mark belongs to the character before it
-            continue
-        for p in piece:
-            out.append(p)
-            starts.append(i)
-            ends.append(i + 1)
-    return "".join(out), starts, ends
-
-
 # --- matching ----------------------------------------------------------------------------------
 
 
@@ -292,7 +265,7 @@ def find_places(text: str | None) -> list[Place]:
     if not text:
         return []
     regex, list_regex, by_group = _compiled()
-    folded, starts, ends = _fold_with_map(text)
+    folded, starts, ends = fold_with_offsets(text)
 
     def at(i: int) -> int:  # folded start offset -> input offset
         return i if starts is None else (starts[i] if i < len(starts) else len(text))

@@ -31,7 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from nlp.normalize import fold_char
+from nlp.normalize import fold_char, fold_with_offsets
 
 __all__ = ["Reference", "find_references", "DOCUMENTS"]
 
@@ -137,20 +137,7 @@ def _fold_with_map(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     folded = text.translate(_ONE_TO_ONE)  # characters mapped to None are deleted
     if len(folded) == len(text):
         return folded, None, None
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for i, char in enumerate(text):
-        piece = _fold1(char)
-        if not piece:
-            if ends:
-                ends[-1] = i + 1  # a dropped mark belongs to the character before it
-            continue
-        for p in piece:
-            out.append(p)
-            starts.append(i)
-            ends.append(i + 1)
-    return "".join(out), starts, ends
+    return fold_with_offsets(text, _fold1)
 
 
 # --- patterns (all on the folded text) ---------------------------------------------------------
