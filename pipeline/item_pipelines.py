@@ -100,12 +100,12 @@ class StorePipeline:
         self.run_id = crawler.settings.get("PRESSMON_RUN_ID") or new_run_id()
         self.store = None
         self.pending_validators = []
-        self.article_validators = {}
+        # url → (WARC location, HTTP validators) of an article fetched and not yet stored.
+        self.fetched_articles = {}
         # Article responses go to WARC files beside the database (PRESSMON_WARC_DIR to move them).
         self.db_folder = Path(self.db_path).resolve().parent
         self.archive = WarcArchive(crawler.settings.get("PRESSMON_WARC_DIR") or Path(self.db_path).with_suffix(".warc"),
                                    prefix=Path(self.db_path).stem)
-        self.evidence = {}
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
 
@@ -137,10 +137,12 @@ class StorePipeline:
             self.store.record_error(self.run_id, item["outlet_id"], item["url"], item["kind"], item["detail"])
             self.crawler.stats.inc_value(f"pressmon/errors/{item['kind']}")
         else:
-            item.update(self.evidence.pop(item.get("fetched_url") or item["url"], {}))
+            evidence, validators = self.fetched_articles.pop(item.get("fetched_url") or item["url"], ({}, None))
+            item.update(evidence)
             outcome = self.store.save_article(self.run_id, item, references=item.get("references"),
                                               classification=item.get("classification"), places=item.get("places"))
-            validators = self.article_validators.pop(item.get("fetched_url") or item["url"], None)
+            # Remembered once the article is stored: a page fetched but not yet stored when a
+            # crawl dies must be fetched again, not skipped as known.
             if validators:
                 self.store.remember_validators(*validators)
             self.crawler.stats.inc_value(f"pressmon/articles_{outcome}")
@@ -155,26 +157,20 @@ class StorePipeline:
         self.store.count_page(self.run_id, self.outlet_id)
         if response.status != 200 or request.meta.get("dont_obey_robotstxt"):
             return
-        if self.crawler.spider.outlet.is_article_url(request.url):
-            self._archive(response, request.url)
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
-        if not (etag or modified):
-            return
-        validators = (request.url, self.outlet_id, etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
+        validators = ((request.url, self.outlet_id, etag and etag.decode("latin-1"),
+                       modified and modified.decode("latin-1")) if etag or modified else None)
         if self.crawler.spider.outlet.is_article_url(request.url):
-            # Remembered once the article is stored: a page fetched but not yet stored when a
-            # crawl dies must be fetched again, not skipped as known.
-            self.article_validators[request.url] = validators
-        else:
+            self.fetched_articles[request.url] = (self._archive(response, request.url), validators)
+        elif validators:
             # A feed, sitemap or listing is only "seen" once everything it links to was
             # followed: remembered when the crawl ends well, so a killed night starts over.
             self.pending_validators.append(validators)
 
-    def _archive(self, response, url: str) -> None:
+    def _archive(self, response, url: str) -> dict:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items() for v in values]
         path, offset, digest = self.archive.archive(url, response.status, headers, response.body)
-        self.evidence[url] = {"warc_file": os.path.relpath(path, self.db_folder), "warc_offset": offset,
-                              "payload_sha256": digest}
+        return {"warc_file": os.path.relpath(path, self.db_folder), "warc_offset": offset, "payload_sha256": digest}
 
     def spider_error(self, failure, response, spider=None):
         self.store.record_error(self.run_id, self.outlet_id, response.url, "spider_exception",
