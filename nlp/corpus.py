@@ -27,7 +27,7 @@ import json
 from pathlib import Path
 
 __all__ = ["CORPUS_DIR", "DIGESTS_FILE", "TOPICS", "load_corpus", "split_of", "by_split",
-           "load_digest_ids", "load_digest_ids_topics"]
+           "load_digest_ids_topics"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CORPUS_DIR = DATA_DIR / "corpus"
@@ -104,8 +104,3 @@ def load_digest_ids_topics(path: str | Path = DIGESTS_FILE) -> dict[str, set[str
             raise ValueError(f"{path.name}:{lineno}: expected '<id> <topic>[,<topic>]'")
         out[parts[0]] = topics
     return out
-
-
-def load_digest_ids(path: str | Path = DIGESTS_FILE) -> set[str]:
-    """The ids listed in ``nlp/data/digests.txt``."""
-    return set(load_digest_ids_topics(path))

@@ -194,10 +194,6 @@ class Prepared:
     # The sentences the word features read: (field, start, end, segmented lower-case text).
     head: list[tuple[str, int, int, str]] = field(default_factory=list)
 
-    @property
-    def full_text(self) -> str:
-        return "\n\n".join(t for t in self.fields.values() if t)
-
     def resolved(self, topic: str) -> list[tuple[str, Reference]]:
         return [(f, r) for f, r in self.refs if r.topic == topic]
 
