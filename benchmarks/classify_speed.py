@@ -25,9 +25,9 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 
-from nlp.corpus import load_corpus  # noqa: E402
-from nlp.evaluate import train_corpus_model  # noqa: E402
-from nlp.topics import TopicModel  # noqa: E402
+from pressmon.nlp.corpus import load_corpus  # noqa: E402
+from pressmon.nlp.evaluate import train_corpus_model  # noqa: E402
+from pressmon.nlp.topics import TopicModel  # noqa: E402
 
 WORDS = 600
 

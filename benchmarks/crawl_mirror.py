@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawlers.mirror.server import serve_mirror
-from pipeline.crawl import run_crawl
+from pressmon.crawlers.mirror.server import serve_mirror
+from pressmon.pipeline.crawl.runner import run_crawl
 
 
 def main() -> None:

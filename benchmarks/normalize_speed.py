@@ -5,7 +5,7 @@
 
 import time
 
-from nlp.normalize import fold, normalize_text
+from pressmon.nlp.normalize import fold, normalize_text
 
 PARAGRAPH = ("Uỷ ban nhân dân tỉnh Gia Lai ban hành Kế hoạch thực hiện Quyết định số 1894/QĐ-TTg "
              "về phát triển ngành công nghiệp môi trường; hoà nhập, khoẻ mạnh, thuỷ lợi.\u00a0\r\n")

@@ -18,9 +18,9 @@ from cssselect import GenericTranslator
 from lxml import html as lxml_html
 from parsel import Selector
 
-from crawlers.dates import parse_date
-from crawlers.registry import Outlet
-from crawlers.urls import canonical_url
+from pressmon.crawlers.dates import parse_date
+from pressmon.crawlers.registry import Outlet
+from pressmon.crawlers.urls import canonical_url
 
 MIN_BODY_CHARS = 80
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "h5", "li", "blockquote", "pre")

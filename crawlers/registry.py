@@ -14,9 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 REGISTRY_PATH = Path(__file__).with_name("outlets.toml")
-OUTLET_KINDS = {"newspaper", "broadcaster", "government_portal", "commune_portal"}
 SELECTOR_FIELDS = {"title", "lead", "body", "author", "published", "modified", "section", "tags", "drop"}
-MEDIA_KINDS = {"video", "audio", "photo"}
 
 
 class RegistryError(ValueError):
@@ -58,13 +56,13 @@ class Outlet:
                 "domain": self.domain, "home_url": self.home, "language": self.language}
 
 
-def _outlet_from_entry(entry: dict, families: dict) -> Outlet:
+def _outlet_from_entry(entry: dict, families: dict, kinds: dict, media_kinds: dict) -> Outlet:
     oid = entry.get("id") or "?"
     missing = [k for k in ("id", "name", "kind", "family", "domains", "home", "article_url") if k not in entry]
     if missing:
         raise RegistryError(f"outlet {oid}: missing {', '.join(missing)}")
-    if entry["kind"] not in OUTLET_KINDS:
-        raise RegistryError(f"outlet {oid}: kind {entry['kind']!r} is not one of {sorted(OUTLET_KINDS)}")
+    if entry["kind"] not in kinds:
+        raise RegistryError(f"outlet {oid}: kind {entry['kind']!r} is not one of {sorted(kinds)}")
     family = families.get(entry["family"])
     if family is None:
         raise RegistryError(f"outlet {oid}: unknown family {entry['family']!r}")
@@ -72,6 +70,9 @@ def _outlet_from_entry(entry: dict, families: dict) -> Outlet:
     unknown = set(selectors) - SELECTOR_FIELDS
     if unknown:
         raise RegistryError(f"outlet {oid}: unknown selector fields {sorted(unknown)}")
+    media = {**family.get("media", {}), **entry.get("media", {})}
+    if set(media) - set(media_kinds):
+        raise RegistryError(f"outlet {oid}: unknown media kinds {sorted(set(media) - set(media_kinds))}")
     politeness = entry.get("politeness", {})
     return Outlet(
         id=oid,
@@ -91,18 +92,37 @@ def _outlet_from_entry(entry: dict, families: dict) -> Outlet:
         next_page=entry.get("next_page", family.get("next_page")),
         load_more=entry.get("load_more", family.get("load_more")),
         selectors=selectors,
-        media={**family.get("media", {}), **entry.get("media", {})},
+        media=media,
         download_delay=float(politeness.get("download_delay", 1.0)),
         concurrency=int(politeness.get("concurrency", 1)),
     )
 
 
 @lru_cache(maxsize=4)
-def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Outlet]:
+def _read(path: Path) -> dict:
     with open(path, "rb") as f:
         data = tomllib.load(f)
+    for table in ("kinds", "media_kinds"):
+        if not data.get(table):
+            raise RegistryError(f"{path}: no [{table}] table")
+    return data
+
+
+def outlet_kinds(path: Path = REGISTRY_PATH) -> dict[str, str]:
+    """Kind id → Vietnamese label (newspaper → Báo), in the registry's order."""
+    return dict(_read(path)["kinds"])
+
+
+def media_kinds(path: Path = REGISTRY_PATH) -> dict[str, str]:
+    """Media kind id → Vietnamese label (video → Video, audio → Âm thanh)."""
+    return dict(_read(path)["media_kinds"])
+
+
+@lru_cache(maxsize=4)
+def load_registry(path: Path = REGISTRY_PATH) -> dict[str, Outlet]:
+    data = _read(path)
     families = data.get("families", {})
-    outlets = [_outlet_from_entry(e, families) for e in data.get("outlets", [])]
+    outlets = [_outlet_from_entry(e, families, data["kinds"], data["media_kinds"]) for e in data.get("outlets", [])]
     ids = [o.id for o in outlets]
     if len(ids) != len(set(ids)):
         raise RegistryError("duplicate outlet ids in the registry")

@@ -1,11 +1,11 @@
-"""Scrapy settings for pressmon's spiders. `pipeline.scrapy_settings` adds the item
+"""Scrapy settings for pressmon's spiders. `pipeline/crawl/settings.py` adds the item
 pipelines on top, so the crawlers package stays free of storage and language code."""
 
-from crawlers.registry import load_registry
+from pressmon.crawlers.registry import load_registry
 
 BOT_NAME = "pressmon"
-SPIDER_MODULES = ["crawlers.spiders.outlets"]
-NEWSPIDER_MODULE = "crawlers.spiders"
+SPIDER_MODULES = ["pressmon.crawlers.spiders.outlets"]
+NEWSPIDER_MODULE = "pressmon.crawlers.spiders"
 
 USER_AGENT = "pressmon/0.1 (+https://github.com/pressmon/pressmon; press-coverage monitor for Gia Lai province)"
 ROBOTSTXT_OBEY = True
@@ -16,7 +16,7 @@ ROBOTSTXT_USER_AGENT = "pressmon"
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True
-EXTENSIONS = {"scrapy.extensions.throttle.AutoThrottle": None, "crawlers.politeness.PoliteThrottle": 0}
+EXTENSIONS = {"scrapy.extensions.throttle.AutoThrottle": None, "pressmon.crawlers.politeness.PoliteThrottle": 0}
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
@@ -46,12 +46,16 @@ RETRY_TIMES = 1
 COOKIES_ENABLED = False
 HTTPCACHE_ENABLED = False
 
-# PRESSMON_MIRROR = "http://127.0.0.1:PORT" sends the registry's domains to the offline mirror.
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawlers.robots.RobotsTxtMiddleware": 100,
-    "crawlers.mirror.middleware.MirrorMiddleware": 950,
+    "pressmon.crawlers.robots.RobotsTxtMiddleware": 100,
 }
+# PRESSMON_MIRROR = "http://127.0.0.1:PORT" sends the registry's domains to the offline mirror:
+# the spiders then add its middleware (NewsSpider.update_settings); a real crawl never loads it.
+PRESSMON_MIRROR = None
+
+# No console on a port, and no password printed into every night's log.
+TELNETCONSOLE_ENABLED = False
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -26,13 +26,14 @@ import hashlib
 import json
 from pathlib import Path
 
+from pressmon.nlp.documents import TOPICS
+
 __all__ = ["CORPUS_DIR", "DIGESTS_FILE", "TOPICS", "load_corpus", "split_of", "by_split",
            "load_digest_ids_topics"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CORPUS_DIR = DATA_DIR / "corpus"
 DIGESTS_FILE = DATA_DIR / "digests.txt"
-TOPICS = ("qd1894", "ct20")
 SPLITS = ("train", "dev", "test")
 
 

@@ -46,8 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.corpus import TOPICS, load_corpus, load_digest_ids_topics, split_of
-from nlp.topics import DEFAULT_PARAMS, TopicModel, prepare, train
+from pressmon.nlp.corpus import TOPICS, load_corpus, load_digest_ids_topics, split_of
+from pressmon.nlp.topics import DEFAULT_PARAMS, TopicModel, prepare, train
 
 __all__ = ["evaluate", "write_report", "DEFAULT_REALNEWS", "load_realnews", "prf",
            "train_corpus_model", "realnews_dev_halves"]

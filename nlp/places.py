@@ -61,7 +61,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nlp.normalize import fix_tone_placement, fold_char, fold_with_offsets
+from pressmon.nlp.normalize import fix_tone_placement, fold_char, fold_with_offsets
 
 __all__ = ["Place", "Commune", "find_places", "communes"]
 

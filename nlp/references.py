@@ -31,7 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from nlp.normalize import fold_char, fold_with_offsets
+from pressmon.nlp.normalize import fold_char, fold_with_offsets
 
 __all__ = ["Reference", "find_references", "DOCUMENTS"]
 

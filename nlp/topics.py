@@ -80,19 +80,17 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from nlp.normalize import fold, normalize_text
-from nlp.references import Reference, find_references
+from pressmon.nlp.documents import TOPICS
+from pressmon.nlp.normalize import fold, normalize_text
+from pressmon.nlp.references import Reference, find_references
 
 __all__ = [
-    "TOPICS", "FIELDS", "TopicModel", "ModelNotFound", "train", "choose_threshold",
-    "language_problem", "prepare", "Prepared", "DEFAULT_PARAMS", "DEFAULT_MODEL_PATH",
+    "TOPICS", "FIELDS", "TopicModel", "ModelError", "ModelNotFound", "train", "choose_threshold",
+    "language_problem", "prepare", "Prepared", "DEFAULT_PARAMS",
     "is_digest",
 ]
 
-TOPICS = ("qd1894", "ct20")
 FIELDS = ("title", "lead", "body")
-DATA_DIR = Path(__file__).resolve().parent / "data"
-DEFAULT_MODEL_PATH = DATA_DIR / "models" / "topics.joblib"
 TARGET_PRECISION = 0.9
 MIN_THRESHOLD = 0.5
 DIGEST_MAX_MENTIONS = 2
@@ -114,8 +112,25 @@ DEFAULT_PARAMS = {
 }
 
 
-class ModelNotFound(FileNotFoundError):
+class ModelError(Exception):
+    """The topic model cannot be used; the message says why and what to do."""
+
+
+class ModelNotFound(ModelError, FileNotFoundError):
     """The topic model file is missing: train it with ``pressmon nlp train``."""
+
+
+def _underthesea():
+    """underthesea, imported without the root log handler it installs (its trainers call
+    ``logging.basicConfig`` at import), which would print every later log line twice."""
+    import logging
+
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    import underthesea
+
+    root.handlers[:] = handlers
+    return underthesea
 
 
 # --- language --------------------------------------------------------------------------------
@@ -220,9 +235,7 @@ class _Segmenter:
         if not text.strip():
             return ""
         if cls._fn is None:
-            from underthesea import word_tokenize
-
-            cls._fn = word_tokenize
+            cls._fn = _underthesea().word_tokenize
         return cls._fn(text, format="text").lower()
 
 
@@ -688,18 +701,21 @@ class TopicModel:
         return path
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_MODEL_PATH) -> "TopicModel":
+    def load(cls, path: str | Path) -> "TopicModel":
         import joblib
 
         path = Path(path)
         if not path.is_file():
             raise ModelNotFound(
-                f"no topic model at {path}: train one with `pressmon nlp train` "
-                f"(or nlp.topics.train(...).save(path))"
+                f"no topic model at {path}: train one with `pressmon nlp train`"
             )
-        state = joblib.load(path)
+        try:
+            state = joblib.load(path)
+        except Exception as exc:  # joblib/pickle raise many kinds for a file that is not theirs
+            raise ModelError(f"{path} is not a pressmon topic model ({type(exc).__name__}): "
+                             f"train one with `pressmon nlp train`") from None
         if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
-            raise ModelNotFound(
+            raise ModelError(
                 f"{path} is not a pressmon topic model of format {FORMAT_VERSION}: "
                 f"retrain it with `pressmon nlp train`"
             )
@@ -718,11 +734,10 @@ def _sidecar(path: Path) -> Path:
 def _fingerprint(items: list[dict], dev_items: list[dict] | None, params: dict,
                  negatives: list[dict] | None = None) -> str:
     import sklearn
-    import underthesea
 
     h = hashlib.sha256()
     h.update(json.dumps({"params": params, "format": FORMAT_VERSION,
-                         "sklearn": sklearn.__version__, "underthesea": underthesea.__version__},
+                         "sklearn": sklearn.__version__, "underthesea": _underthesea().__version__},
                         sort_keys=True, default=list).encode())
     for group in (items, dev_items or [], negatives or []):
         h.update(b"\x00group")

@@ -8,10 +8,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from nlp.topics import TopicModel
-from pipeline.classify import crawled_training_items, train_model
-from pipeline.cli import cli
-from pipeline.store import Store
+from pressmon.nlp.topics import TopicModel
+from pressmon.pipeline.decisions.classify import crawled_training_items
+from pressmon.pipeline.cli import cli
+from pressmon.pipeline.store import Store
 
 OUTLET = {"id": "baogialai", "name": "Báo Gia Lai", "kind": "newspaper", "family": "zce",
           "domain": "baogialai.com.vn", "home_url": "https://baogialai.com.vn/", "language": "vi"}
@@ -25,20 +25,13 @@ UNRELATED = {"title": "Giá cà phê tại Gia Lai tăng nhẹ trong tuần qua"
              "published_at": "2025-10-02T08:00:00+07:00"}
 
 
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    model, _ = train_model(realnews_path=None)
-    path = tmp_path_factory.mktemp("model") / "topics.joblib"
-    model.save(path)
-    return path
-
-
 def test_nlp_classify_answers_every_line_in_order(model_path):
     lines = [json.dumps({"id": "a", **CITING}, ensure_ascii=False), "{not json", json.dumps([1, 2]),
              json.dumps({"id": "b", **UNRELATED}, ensure_ascii=False),
              json.dumps({"id": "c", "title": "", "body": ""}),
              json.dumps({"id": "d", "title": "Weather today", "body": "Sunny with light winds in the afternoon."})]
-    result = CliRunner().invoke(cli, ["nlp", "classify", "--model", str(model_path)], input="\n".join(lines) + "\n")
+    lines.insert(3, "   ")  # a blank line is skipped, not an error; line numbers still count it
+    result = CliRunner().invoke(cli, ["nlp", "classify", "--model", str(model_path)], input="\n".join(lines) + "\n\n")
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.output.splitlines()]
     assert [o.get("id") for o in out] == ["a", None, None, "b", "c", "d"]
@@ -46,7 +39,7 @@ def test_nlp_classify_answers_every_line_in_order(model_path):
     assert out[0]["topics"]["ct20"]["evidence"][0]["text"].startswith("Chỉ thị số 20/CT-TTg")
     assert any(r["document"] == "20/CT-TTg" for r in out[0]["references"])
     assert "error" in out[1] and out[1]["line"] == 2
-    assert "error" in out[2]
+    assert "error" in out[2] and out[2]["line"] == 3
     assert {t["tier"] for t in out[3]["topics"].values()} == {"none"}
     for empty_or_english in (out[4], out[5]):
         assert all(t["tier"] == "none" and t.get("reason") for t in empty_or_english["topics"].values())

@@ -15,27 +15,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from crawlers.mirror.server import serve_mirror
+from conftest import CONTENT, ROOT, TEST_SCALE, pressmon, query
 
-ROOT = Path(__file__).resolve().parents[1]
-SITES = ROOT / "crawlers" / "mirror" / "sites"
-CONTENT = ROOT / "crawlers" / "mirror" / "content"
 ISO_VN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$")
-TEST_SCALE = "0.05"
-
-
-def pressmon(*args, timeout=300, **kwargs):
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, **kwargs)
-
-
-@pytest.fixture(scope="session")
-def manifest():
-    return json.loads((SITES / "_manifest.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
@@ -48,24 +33,6 @@ def content_by_url(manifest):
     return {a["url"]: lines[a["source"]] for o in manifest["outlets"].values() for a in o["articles"]}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def topic_model(tmp_path_factory):
-    """One model for every crawl of this module, trained on the shipped corpus as
-    `pressmon nlp train` does; the subprocesses find it through PRESSMON_MODEL."""
-    from pipeline.classify import train_model
-
-    path = tmp_path_factory.mktemp("model") / "topics.joblib"
-    model, _ = train_model()
-    model.save(path)
-    previous = os.environ.get("PRESSMON_MODEL")
-    os.environ["PRESSMON_MODEL"] = str(path)
-    yield model
-    if previous is None:
-        os.environ.pop("PRESSMON_MODEL")
-    else:
-        os.environ["PRESSMON_MODEL"] = previous
-
-
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory, topic_model):
     db = tmp_path_factory.mktemp("demo") / "demo.db"
@@ -74,14 +41,6 @@ def demo_db(tmp_path_factory, topic_model):
     second = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
     assert second.returncode == 0, second.stderr[-3000:]
     return db, first, second
-
-
-def query(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def run_ids(db):
@@ -121,7 +80,7 @@ def test_stored_fields_match_the_content_they_were_built_from(demo_db, content_b
 
 
 def normalized(text):
-    from nlp.normalize import normalize_text
+    from pressmon.nlp.normalize import normalize_text
 
     return normalize_text(text)
 
@@ -150,6 +109,25 @@ def test_faults_are_recorded_as_errors_never_as_articles(demo_db, manifest):
     assert counted == len(query(db, "select * from crawl_errors where run_id = ?", [first_run]))
 
 
+def test_the_demo_log_says_each_thing_once_and_the_fault_pages_are_expected(demo_db):
+    """No line twice (underthesea's import adds no second root handler), no telnet console
+    or its password, and the mirror's deliberate fault pages reported as expected, not as
+    errors: in the log at INFO, and in the closing summary apart from real trouble."""
+    _, first, _ = demo_db
+    log = first.stderr.splitlines()
+    stamped = [line for line in log if re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[", line)]
+    assert len(stamped) > 50
+    messages = {line.split(": ", 1)[1] for line in stamped if ": " in line}
+    bare = set(log) - set(stamped)
+    assert not messages & bare, f"printed twice: {sorted(messages & bare)[:3]}"
+    assert not [line for line in log if re.search(r"(?i)telnet", line) and "TELNETCONSOLE_ENABLED" not in line]
+    assert not [line for line in stamped if "] ERROR:" in line or "] CRITICAL:" in line]
+    assert "(expected: the demo's page that answers HTTP 500)" in first.stderr
+    assert "7 errors on the mirror's deliberate fault pages, as expected:" in first.stdout
+    assert "errors (table crawl_errors)" not in first.stdout  # no unexpected error
+    assert re.search(r"│ total\s+│\s+2\d\d │", first.stdout), first.stdout
+
+
 def test_second_night_adds_no_article_and_fetches_almost_nothing(demo_db):
     db, _, second = demo_db
     first_run, second_run = run_ids(db)
@@ -160,7 +138,7 @@ def test_second_night_adds_no_article_and_fetches_almost_nothing(demo_db):
     total = query(db, "select count(*) from articles")[0][0]
     assert new == 0 and updated == 0
     assert query(db, "select count(*) from article_versions")[0][0] == 0
-    assert f"{total} articles" in second.stdout
+    assert f"{total:,} articles" in second.stdout
     # Feeds, sitemaps and listings are asked for with a conditional GET and answer 304;
     # known articles are not asked for at all.
     assert not_modified > 0
@@ -222,14 +200,6 @@ def test_tracking_parameters_never_make_a_second_row(demo_db):
     assert query(db, "select url from articles where url like '%?%' or url like '%#%'") == []
 
 
-@pytest.fixture
-def mirror():
-    server, base_url = serve_mirror()
-    yield base_url
-    server.shutdown()
-    server.server_close()
-
-
 def test_scrapy_crawl_works_with_the_same_settings(tmp_path, mirror):
     """`scrapy crawl <outlet>` from the repository root, with a timeout short enough that the
     mirror's slow page becomes a recorded timeout."""
@@ -259,9 +229,9 @@ def test_since_bounds_a_backfill(tmp_path, mirror, manifest):
     assert stored == expected and expected
 
 
-def test_sigkill_mid_crawl_loses_nothing(tmp_path, manifest):
+def test_sigkill_mid_crawl_loses_nothing(tmp_path, manifest, topic_model):
     db = tmp_path / "killed.db"
-    args = [sys.executable, "-m", "pipeline.cli", "demo", "--no-serve", "--db", str(db),
+    args = [sys.executable, "-m", "pressmon.pipeline.cli", "demo", "--no-serve", "--db", str(db),
             "--politeness-scale", "0.3", "--no-progress"]
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -301,8 +271,8 @@ def _count_quietly(db):
 async def test_datasette_search_on_the_demo_database(demo_db, search, expected_in_title):
     """The staff's search box (`_search`) on the crawled demo data, with and without diacritics;
     the rows it finds are exactly those whose folded text contains the folded words."""
-    from nlp.normalize import fold
-    from pipeline.serve import make_datasette
+    from pressmon.nlp.normalize import fold
+    from pressmon.pipeline.publish import make_datasette
 
     db, *_ = demo_db
     ds = make_datasette(db)

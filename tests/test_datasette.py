@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from nlp.normalize import normalize_text
-from pipeline.serve import datasette_options, load_metadata, make_datasette
-from pipeline.store import Store
+from pressmon.nlp.normalize import normalize_text
+from pressmon.pipeline.publish import datasette_options, load_metadata, make_datasette
+from pressmon.pipeline.store import DatabaseProblem, Store
 
 OUTLETS = [
     {"id": "baogialai", "name": "Báo và Phát thanh, Truyền hình Gia Lai", "kind": "newspaper",
@@ -622,8 +622,12 @@ def test_options(db_path):
     assert options["settings"]["default_page_size"] == 50
     assert Path(options["template_dir"], "row.html").is_file()
     assert Path(options["plugins_dir"], "pressmon_article.py").is_file()
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(DatabaseProblem, match="no database at"):
         datasette_options(db_path.parent / "missing.db")
+    not_sqlite = db_path.parent / "notes.txt"
+    not_sqlite.write_text("not a database", encoding="utf-8")
+    with pytest.raises(DatabaseProblem, match="is not a SQLite database"):
+        datasette_options(not_sqlite)
 
 
 async def test_unknown_route_is_a_404_not_a_crash(ds):

@@ -1,6 +1,6 @@
 import pytest
 
-from crawlers.dates import parse_date
+from pressmon.crawlers.dates import parse_date
 
 
 @pytest.mark.parametrize("raw, expected", [

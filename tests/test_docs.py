@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pytest
 
-from pipeline.cli import cli
+from pressmon.pipeline.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -10,7 +10,8 @@ import zipfile
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipeline.evidence import EvidenceError, WarcArchive, read_payload, write_pack
+from pressmon.pipeline.reports.evidence import build_pack
+from pressmon.pipeline.store.warc import EvidenceError, WarcArchive, read_payload
 
 PAGE = "<html><body><h1>Trang mẫu</h1><p>Nội dung mẫu do dự án pressmon soạn.</p></body></html>".encode()
 HEADERS = [("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip"), ("ETag", '"abc"')]
@@ -63,7 +64,7 @@ def test_pack_is_a_standard_warc_with_a_manifest(tmp_path):
         rows.append({"article_id": n, "topic": "ct20", "outlet_id": "baogialai", "published_at": "2026-03-01",
                      "url": f"https://x.vn/{n}", "warc_file": str(path.relative_to(tmp_path)), "warc_offset": offset,
                      "payload_sha256": digest})
-    assert write_pack(rows, tmp_path, tmp_path / "pack.zip") == 3
+    (tmp_path / "pack.zip").write_bytes(build_pack(rows, tmp_path))
     with zipfile.ZipFile(tmp_path / "pack.zip") as pack:
         warc = pack.read("evidence.warc.gz")
         manifest = pack.read("manifest.csv").decode().splitlines()

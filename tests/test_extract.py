@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawlers.extract import ExtractionError, extract_article
-from crawlers.registry import load_registry
-from pipeline.cli import cli
+from conftest import FIXTURES, pressmon
+from pressmon.crawlers.extract import ExtractionError, extract_article
+from pressmon.crawlers.registry import load_registry
+from pressmon.pipeline.cli import cli
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
 EXPECTED = sorted(FIXTURES.glob("*/*.expected.json"))
 FIELDS = {"url", "title", "lead", "body", "author", "section", "tags", "published_at",
           "published_raw", "modified_at", "media_kind", "language"}
@@ -116,3 +117,18 @@ def test_cli_extract_refuses_a_page_that_is_not_an_article(path):
     assert expected["error"] in result.stderr
     assert meta["url"] in result.stderr
     assert result.stdout == ""
+
+
+def test_cli_extract_fetches_through_the_spider_politely(mirror):
+    """Without --html the page is fetched the way a crawl fetches it: the same fields as the
+    saved page, and a page robots.txt disallows is refused in one line, not fetched."""
+    path = FIXTURES / "baogialai" / "text-div-lead.expected.json"
+    html, expected, meta = load(path)
+    fetched = pressmon("extract", meta["url"], "--mirror", mirror)
+    assert fetched.returncode == 0, fetched.stderr[-2000:]
+    saved = CliRunner().invoke(cli, ["extract", meta["url"], "--html", str(html)])
+    assert json.loads(fetched.stdout) == json.loads(saved.stdout)
+    disallowed = pressmon("extract", "https://baogialai.com.vn/bai-noi-bo-post999007.html", "--mirror", mirror)
+    assert disallowed.returncode == 1 and disallowed.stdout == ""
+    assert disallowed.stderr.strip().splitlines() == [
+        "Error: https://baogialai.com.vn/bai-noi-bo-post999007.html: robots: Forbidden by robots.txt"]

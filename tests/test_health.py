@@ -15,11 +15,13 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from crawlers.mirror.server import serve_mirror
-from crawlers.registry import load_registry
-from pipeline.health import (assess_run, canary_command, canary_outlet, health_command, morning_summary,
-                             newest_item_url, send_summary, smtp_settings_from_env, vn_number)
-from pipeline.store import Store
+from conftest import SITES, TEST_SCALE, pressmon
+from pressmon.crawlers.mirror.server import serve_mirror
+from pressmon.crawlers.registry import load_registry
+from pressmon.pipeline.cli import cli
+from pressmon.pipeline.nightly.health import assess_run, morning_summary, vn_number
+from pressmon.pipeline.nightly.mail import send_summary, smtp_settings_from_env
+from pressmon.pipeline.store import Store
 
 OUTLETS = [{"id": "baogialai", "name": "Báo Gia Lai", "kind": "newspaper"},
            {"id": "gialaitv", "name": "Đài PT-TH Gia Lai", "kind": "broadcaster"}]
@@ -191,10 +193,10 @@ def test_vietnamese_numbers():
 def test_health_command_prints_the_latest_run(store, tmp_path):
     night(store, "20260104T013000", "baogialai", "2026-01-04", pages=20, new=8)
     night(store, "20260105T013000", "baogialai", "2026-01-05", pages=0, new=0, timeouts=2)
-    result = CliRunner().invoke(health_command, ["--db", str(tmp_path / "health.db")])
+    result = CliRunner().invoke(cli, ["health", "--db", str(tmp_path / "health.db")])
     assert result.exit_code == 0, result.output
     assert "đêm 05/01/2026" in result.output and "Không tải được trang nào" in result.output
-    older = CliRunner().invoke(health_command, ["--db", str(tmp_path / "health.db"), "--run-id", "20260104T013000"])
+    older = CliRunner().invoke(cli, ["health", "--db", str(tmp_path / "health.db"), "--run-id", "20260104T013000"])
     assert "Không có nguồn nào bị gắn cờ" in older.output
 
 
@@ -259,24 +261,24 @@ def test_the_summary_is_emailed_in_utf8(store, smtp_server, monkeypatch):
 # The nightly hook -------------------------------------------------------------------------------
 
 def test_run_cycle_assesses_the_run_and_writes_the_morning_summary(tmp_path, monkeypatch, smtp_server):
-    from pipeline import nightly
+    from pressmon.pipeline.nightly import cycle
 
     controller, inbox = smtp_server
     db = tmp_path / "night.db"
 
-    def fake_crawl(db_path, mirror, politeness_scale, lock, stop, log):
+    def fake_crawl(db_path, run_id, mirror, politeness_scale, lock, stop, log):
         with Store(db_path) as store:
             store.sync_outlets(OUTLETS)
-            night(store, "20260105T013000", "baogialai", "2026-01-05", pages=12, new=4)
-            night(store, "20260105T013000", "gialaitv", "2026-01-05", pages=0, new=0, timeouts=3)
-        return 0, "20260105T013000"
+            night(store, run_id, "baogialai", "2026-01-05", pages=12, new=4)
+            night(store, run_id, "gialaitv", "2026-01-05", pages=0, new=0, timeouts=3)
+        return 0
 
-    monkeypatch.setattr(nightly, "_run_crawl_child", fake_crawl)
+    monkeypatch.setattr(cycle, "_run_crawl_child", fake_crawl)
     monkeypatch.setenv("PRESSMON_MODEL", str(tmp_path / "no-model.joblib"))
     monkeypatch.setenv("PRESSMON_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("PRESSMON_SMTP_PORT", str(controller.port))
     monkeypatch.setenv("PRESSMON_MAIL_TO", "bao-chi@example.vn")
-    summary = nightly.run_cycle(db)
+    summary = cycle.run_cycle(db)
     assert summary["health"] == [{"outlet_id": "gialaitv", "reasons": ["Không tải được trang nào"]}]
     morning = (tmp_path / "night.db.morning.md").read_text(encoding="utf-8")
     assert "Cần kiểm tra (1 nguồn)" in morning and "Đài PT-TH Gia Lai" in morning
@@ -287,9 +289,6 @@ def test_run_cycle_assesses_the_run_and_writes_the_morning_summary(tmp_path, mon
 
 
 # Canary ---------------------------------------------------------------------------------------
-
-SITES = Path(__file__).resolve().parents[1] / "crawlers" / "mirror" / "sites"
-
 
 @pytest.fixture
 def mirror_copy(tmp_path):
@@ -302,43 +301,63 @@ def mirror_copy(tmp_path):
     server.server_close()
 
 
-def _newest_page(root: Path, base: str, outlet_id: str) -> tuple[str, Path]:
-    url, found_in, _ = newest_item_url(load_registry()[outlet_id], base)
-    assert url and found_in.startswith("rss ")
+def canary(base: str, *args: str):
+    """`pressmon canary` in a process of its own, as an operator runs it."""
+    return pressmon("canary", "--mirror", base, "--politeness-scale", TEST_SCALE, *args)
+
+
+def _page_file(root: Path, url: str) -> Path:
     parts = urlsplit(url)
     page = root / parts.hostname / parts.path.lstrip("/")
-    return url, page / "index.html" if page.is_dir() else page
+    return page / "index.html" if page.is_dir() else page
 
 
-def test_canary_over_the_intact_mirror_finds_every_field(mirror_copy):
-    _, base = mirror_copy
-    result = CliRunner().invoke(canary_command, ["--mirror", base, "--json"])
-    assert result.exit_code == 0, result.output
-    reports = {r["outlet_id"]: r for r in json.loads(result.output)}
+def test_the_canary_checks_each_outlets_newest_item_and_reports_what_broke(mirror_copy):
+    """Found through the spiders' own discovery (the feed's newest item first), fetched the
+    way a crawl fetches; then one outlet's layout changes (its selectors fall back to weaker
+    sources) and another's newest item stops extracting."""
+    root, base = mirror_copy
+    intact = canary(base, "--json")
+    assert intact.returncode == 0, intact.stdout[-2000:] + intact.stderr[-2000:]
+    reports = {r["outlet_id"]: r for r in json.loads(intact.stdout)}
     assert set(reports) == set(load_registry())
     for report in reports.values():
         assert report["status"] == "ok", report
         assert report["url"] and report["missing"] == [] and report["fallback"] == {}
+    assert reports["baogialai"]["found_in"] == "rss https://baogialai.com.vn/rss/home.rss"
 
-
-def test_canary_reports_selectors_that_no_longer_match(mirror_copy):
-    root, base = mirror_copy
-    url, page = _newest_page(root, base, "baogialai")
-    html = page.read_text(encoding="utf-8")
+    zce = _page_file(root, reports["baogialai"]["url"])
+    html = zce.read_text(encoding="utf-8")
     assert "article__body" in html and "article__title" in html
-    page.write_text(html.replace("article__body", "story-content").replace("article__title", "story-heading"),
-                    encoding="utf-8")
-    report = canary_outlet(load_registry()["baogialai"], base)
-    assert report["url"] == url and report["status"] == "warning"
-    assert set(report["fallback"]) == {"title", "body"} and "selector" not in report["fallback"].values()
+    zce.write_text(html.replace("article__body", "story-content").replace("article__title", "story-heading"),
+                   encoding="utf-8")
+    _page_file(root, reports["gialaitv"]["url"]).write_text("<html><body><p>Trang đang bảo trì</p></body></html>",
+                                                            encoding="utf-8")
+    broken = canary(base, "--outlet", "gialaitv", "--outlet", "baogialai", "--json")
+    assert broken.returncode == 1
+    after = {r["outlet_id"]: r for r in json.loads(broken.stdout)}
+    assert after["baogialai"]["url"] == reports["baogialai"]["url"] and after["baogialai"]["status"] == "warning"
+    assert set(after["baogialai"]["fallback"]) == {"title", "body"}
+    assert "selector" not in after["baogialai"]["fallback"].values()
+    assert after["gialaitv"]["status"] == "failed"
+    assert [p for p in after["gialaitv"]["problems"] if reports["gialaitv"]["url"] in p and "parse_failed" in p]
+
+    markdown = canary(base, "--outlet", "gialaitv", "--outlet", "baogialai")
+    assert markdown.returncode == 1
+    assert "**Đài Phát thanh và Truyền hình Gia Lai (trang cũ)** (`gialaitv`): hỏng" in markdown.stdout
+    assert "1/2 nguồn hỏng." in markdown.stdout
+    assert markdown.stdout.index("gialaitv") < markdown.stdout.index("baogialai")
 
 
-def test_canary_fails_an_outlet_whose_newest_item_no_longer_extracts(mirror_copy):
+def test_the_canary_obeys_robots_txt(mirror_copy):
+    """The canary is a polite fetcher: with the feed's newest item disallowed by robots.txt,
+    it is never fetched, and the outlet is reported as failed with the reason."""
     root, base = mirror_copy
-    url, page = _newest_page(root, base, "gialaitv")
-    page.write_text("<html><body><p>Trang đang bảo trì</p></body></html>", encoding="utf-8")
-    result = CliRunner().invoke(canary_command, ["--mirror", base, "--outlet", "gialaitv", "--outlet", "baogialai"])
-    assert result.exit_code == 1
-    assert "**Đài Phát thanh và Truyền hình Gia Lai (trang cũ)** (`gialaitv`): hỏng" in result.output
-    assert "ExtractionError" in result.output and "1/2 nguồn hỏng." in result.output
-    assert result.output.index("gialaitv") < result.output.index("baogialai")
+    reports = {r["outlet_id"]: r for r in json.loads(canary(base, "--outlet", "baogialai", "--json").stdout)}
+    newest = urlsplit(reports["baogialai"]["url"]).path
+    robots = root / "baogialai.com.vn" / "robots.txt"
+    robots.write_text(robots.read_text(encoding="utf-8").replace("Disallow:", f"Disallow: {newest}\nDisallow:", 1),
+                      encoding="utf-8")
+    result = canary(base, "--outlet", "baogialai", "--json")
+    (report,) = json.loads(result.stdout)
+    assert report["status"] == "failed" and any("robots" in p for p in report["problems"]), report

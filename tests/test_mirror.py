@@ -19,9 +19,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from parsel import Selector
 
-from crawlers.mirror import build as mirror_build
-from crawlers.registry import load_registry
-from crawlers.mirror.server import FAULT_ROUTES, SAMPLE_NOTE, TOO_LARGE_BYTES, serve_mirror
+from pressmon.crawlers.mirror import build as mirror_build
+from pressmon.crawlers.registry import load_registry
+from pressmon.crawlers.mirror.server import FAULT_ROUTES, SAMPLE_NOTE, TOO_LARGE_BYTES, serve_mirror
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = tomllib.loads((ROOT / "crawlers" / "outlets.toml").read_text(encoding="utf-8"))
@@ -119,7 +119,7 @@ def test_committed_tree_is_current_and_small(tmp_path):
     mirror_build.build(content_files(), tmp_path / "sites")
     fresh, old = tree_bytes(tmp_path / "sites"), tree_bytes(committed)
     stale = sorted(set(fresh) ^ set(old)) + [k for k in fresh if k in old and fresh[k] != old[k]]
-    assert stale == [], "run `python -m crawlers.mirror.build` and commit crawlers/mirror/sites"
+    assert stale == [], "run `python -m pressmon.crawlers.mirror.build` and commit crawlers/mirror/sites"
     assert sum(len(v) for v in old.values()) < 5 * 1024 * 1024
 
 
@@ -497,7 +497,7 @@ CRAWL_SCRIPT = textwrap.dedent('''
 
     process = CrawlerProcess({
         "PRESSMON_MIRROR": base,
-        "DOWNLOADER_MIDDLEWARES": {"crawlers.mirror.middleware.MirrorMiddleware": 950},
+        "DOWNLOADER_MIDDLEWARES": {"pressmon.crawlers.mirror.middleware.MirrorMiddleware": 950},
         "ROBOTSTXT_OBEY": True, "RETRY_ENABLED": False, "REDIRECT_MAX_TIMES": 3,
         "DOWNLOAD_MAXSIZE": 5 * 1024 * 1024, "LOG_LEVEL": "ERROR",
         "TELNETCONSOLE_ENABLED": False,
@@ -549,7 +549,7 @@ def test_middleware_is_off_without_the_setting():
     from scrapy.exceptions import NotConfigured
     from scrapy.utils.test import get_crawler
 
-    from crawlers.mirror.middleware import MirrorMiddleware
+    from pressmon.crawlers.mirror.middleware import MirrorMiddleware
 
     with pytest.raises(NotConfigured):
         MirrorMiddleware.from_crawler(get_crawler(settings_dict={}))

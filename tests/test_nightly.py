@@ -1,11 +1,13 @@
 """The nightly cycle: the crash-proof lock, `run-once` over the offline mirror, the schedule's
-time conversion and a clean stop on SIGTERM. Commands run through `python -m pipeline.nightly`
+time conversion and a clean stop on SIGTERM. Commands run through `python -m pressmon.pipeline.cli`
 (the same click commands `pressmon schedule` / `pressmon run-once` register)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -17,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.mirror.server import serve_mirror
-from pipeline.nightly import AlreadyRunning, CycleLock, lock_path_for, register_job, run_cycle
-
-ROOT = Path(__file__).resolve().parents[1]
-SITES = ROOT / "crawlers" / "mirror" / "sites"
+from conftest import ROOT, pressmon, query
+from pressmon.pipeline.nightly.cycle import run_cycle
+from pressmon.pipeline.nightly.lock import AlreadyRunning, CycleLock, lock_path_for
+from pressmon.pipeline.nightly.logs import relay
+from pressmon.pipeline.nightly.schedule import register_job
 
 HOLDER = textwrap.dedent("""
     import fcntl, json, os, sys, time
@@ -32,19 +34,6 @@ HOLDER = textwrap.dedent("""
     print("locked", flush=True)
     time.sleep(120)
 """)
-
-
-def nightly(*args, timeout=120, **kwargs):
-    return subprocess.run([sys.executable, "-m", "pipeline.nightly", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, **kwargs)
-
-
-def query(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -66,7 +55,7 @@ def test_a_second_cycle_while_one_holds_the_lock_raises_already_running(holder):
         run_cycle(db, mirror="http://127.0.0.1:9")  # must refuse before any crawl starts
     assert caught.value.pid == process.pid
     assert not db.exists(), "the refused cycle touched the database"
-    refused = nightly("run-once", "--db", str(db), "--log-file", str(db.parent / "n.log"))
+    refused = pressmon("run-once", "--db", str(db), "--log-file", str(db.parent / "n.log"))
     assert refused.returncode == 1
     assert f"PID {process.pid}" in refused.stderr
 
@@ -88,29 +77,9 @@ def test_the_lock_is_free_at_the_next_start_after_sigkill(holder):
     again.release()
 
 
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    from pipeline.classify import train_model
-
-    path = tmp_path_factory.mktemp("model") / "topics.joblib"
-    model, _ = train_model(realnews_path=None)
-    model.save(path)
-    return path, model.version
-
-
-@pytest.fixture(scope="module")
-def mirror():
-    server, base = serve_mirror()
-    yield base
-    server.shutdown()
-    server.server_close()
-
-
-def test_run_once_crawls_classifies_and_a_second_night_adds_nothing(tmp_path, mirror, model_path):
-    path, version = model_path
-    env = {**os.environ, "PRESSMON_MODEL": str(path)}
+def test_run_once_crawls_classifies_and_a_second_night_adds_nothing(tmp_path, mirror, topic_model, manifest):
+    version = topic_model.version
     db, log_file = tmp_path / "night.db", tmp_path / "logs" / "nightly.log"
-    manifest = json.loads((SITES / "_manifest.json").read_text(encoding="utf-8"))
     expected = {a["url"] for o in manifest["outlets"].values() for a in o["articles"]}
     assert len(expected) == 164
 
@@ -122,7 +91,7 @@ def test_run_once_crawls_classifies_and_a_second_night_adds_nothing(tmp_path, mi
     killed.wait(timeout=10)
 
     args = ("run-once", "--db", str(db), "--mirror", mirror, "--politeness-scale", "0.05", "--log-file", str(log_file))
-    first = nightly(*args, env=env)
+    first = pressmon(*args)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     assert summary["status"] == "ok"
@@ -137,8 +106,13 @@ def test_run_once_crawls_classifies_and_a_second_night_adds_nothing(tmp_path, mi
     assert json.loads(Path(f"{db}.last-cycle.json").read_text(encoding="utf-8"))["run_id"] == summary["run_id"]
     logged = log_file.read_text(encoding="utf-8")
     assert "did not finish" in logged and "cycle ok" in logged
+    # The crawl child's lines keep Scrapy's level: the mirror's HTTP 500 page is an ERROR.
+    assert re.search(r" ERROR pressmon\.nightly\.crawl: \[scrapy\.downloadermiddlewares\.retry\] Gave up retrying "
+                     r"<GET https://baogialai\.com\.vn/loi-may-chu-post999001\.html>", logged)
+    assert re.search(r" INFO pressmon\.nightly\.crawl: \[scrapy\.core\.engine\] Spider opened", logged)
+    assert "Telnet" not in logged
 
-    second = nightly(*args, env=env)
+    second = pressmon(*args)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     again = json.loads(second.stdout.strip().splitlines()[-1])
     assert again["status"] == "ok" and again["previous_unfinished"] is None
@@ -153,13 +127,36 @@ def test_run_once_crawls_classifies_and_a_second_night_adds_nothing(tmp_path, mi
 def test_run_once_without_a_model_warns_and_still_crawls(tmp_path, mirror):
     db = tmp_path / "nomodel.db"
     env = {**os.environ, "PRESSMON_MODEL": str(tmp_path / "missing.joblib")}
-    result = nightly("run-once", "--db", str(db), "--mirror", mirror, "--politeness-scale", "0.05", env=env)
+    result = pressmon("run-once", "--db", str(db), "--mirror", mirror, "--politeness-scale", "0.05", env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["articles_total"] == 164 and summary["classified"] is None
     assert "classification skipped" in summary["warnings"][0]
     assert "WARNING" in result.stdout and "missing.joblib" in result.stdout
     assert Path(f"{db}.nightly.log").exists()  # the default log file, beside the database
+
+
+def test_the_crawl_childs_lines_are_relayed_at_their_own_level():
+    lines = ["2026-01-04 01:30:02 [scrapy.core.engine] INFO: Spider opened\n",
+             "2026-01-04 01:30:09 [scrapy.core.scraper] ERROR: Spider error processing <GET https://x/>\n",
+             "Traceback (most recent call last):\n", "  File \"x.py\", line 1, in <module>\n", "ValueError: boom\n",
+             "\n", "2026-01-04 01:31:00 [scrapy.extensions.logstats] WARNING: slow\n", "Run 20260104T013000\n"]
+    log = logging.getLogger("test.relay")
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    try:
+        relay(lines, log)
+    finally:
+        log.removeHandler(handler)
+    got = [(r.levelname, r.getMessage()) for r in records]
+    assert got == [("INFO", "[scrapy.core.engine] Spider opened"),
+                   ("ERROR", "[scrapy.core.scraper] Spider error processing <GET https://x/>"),
+                   ("ERROR", "Traceback (most recent call last):"), ("ERROR", '  File "x.py", line 1, in <module>'),
+                   ("ERROR", "ValueError: boom"), ("WARNING", "[scrapy.extensions.logstats] slow"),
+                   ("WARNING", "Run 20260104T013000")]
 
 
 @pytest.fixture
@@ -195,7 +192,7 @@ def test_the_job_runs_at_01_30_in_vietnam_whatever_the_machine_clock(machine_tz,
 
 def test_sigterm_stops_the_scheduler_cleanly(tmp_path):
     db, log_file = tmp_path / "s.db", tmp_path / "s.log"
-    process = subprocess.Popen([sys.executable, "-m", "pipeline.nightly", "schedule", "--db", str(db), "--at", "03:00",
+    process = subprocess.Popen([sys.executable, "-m", "pressmon.pipeline.cli", "schedule", "--db", str(db), "--at", "03:00",
                                 "--log-file", str(log_file)], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
@@ -214,11 +211,10 @@ def test_sigterm_stops_the_scheduler_cleanly(tmp_path):
     assert not lock_path_for(db).exists() or lock_path_for(db).read_text() == ""
 
 
-def test_sigterm_mid_cycle_stops_the_crawl_and_releases_the_lock(tmp_path, mirror, model_path):
+def test_sigterm_mid_cycle_stops_the_crawl_and_releases_the_lock(tmp_path, mirror, topic_model):
     db = tmp_path / "stop.db"
-    env = {**os.environ, "PRESSMON_MODEL": str(model_path[0])}
-    process = subprocess.Popen([sys.executable, "-m", "pipeline.nightly", "run-once", "--db", str(db), "--mirror",
-                                mirror, "--politeness-scale", "0.3"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "pressmon.pipeline.cli", "run-once", "--db", str(db), "--mirror",
+                                mirror, "--politeness-scale", "0.3"], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60

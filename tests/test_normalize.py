@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from nlp.normalize import fix_tone_placement, fold, normalize_text
+from pressmon.nlp.normalize import fix_tone_placement, fold, normalize_text
 
 # (input, expected) — every case changes something or must not.
 NORMALIZE_CASES = [

@@ -11,7 +11,7 @@ import unicodedata
 
 import pytest
 
-from nlp.places import Place, communes, find_places
+from pressmon.nlp.places import Place, communes, find_places
 
 DATA = pathlib.Path(__file__).parent.parent / "nlp" / "data" / "gialai_communes_2025.csv"
 CODE = {c.name: c.code for c in communes()}

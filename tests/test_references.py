@@ -12,7 +12,7 @@ import unicodedata
 
 import pytest
 
-from nlp.references import Reference, find_references
+from pressmon.nlp.references import Reference, find_references
 
 ANY = object()
 

@@ -1,9 +1,9 @@
 import pytest
 
-from crawlers.registry import OUTLET_KINDS, RegistryError, load_registry, outlet_for_url
-from crawlers.spiders.families import FAMILY_SPIDERS
-from crawlers.spiders.outlets import OUTLET_SPIDERS
-from crawlers.urls import canonical_url
+from pressmon.crawlers.registry import RegistryError, load_registry, media_kinds, outlet_for_url, outlet_kinds
+from pressmon.crawlers.spiders.families import FAMILY_SPIDERS
+from pressmon.crawlers.spiders.outlets import OUTLET_SPIDERS
+from pressmon.crawlers.urls import canonical_url
 
 REQUIRED = {"baogialai.com.vn", "gialai.gov.vn", "gialaitv.vn", "nongnghiepmoitruong.vn", "congthuong.vn"}
 
@@ -14,7 +14,7 @@ def test_registry_covers_the_outlets_the_issue_names():
     assert REQUIRED <= domains
     assert any(d.endswith(".gialai.gov.vn") for d in domains), "a department portal"
     for outlet in registry.values():
-        assert outlet.kind in OUTLET_KINDS
+        assert outlet.kind in outlet_kinds()
         assert outlet.spider in FAMILY_SPIDERS
         assert outlet.selectors.get("title"), outlet.id
         assert outlet.rss or outlet.sitemaps or outlet.sections, f"{outlet.id} has no discovery"
@@ -59,7 +59,21 @@ def test_canonical_url_drops_tracking_and_fragment():
 
 def test_registry_errors_are_clear(tmp_path):
     bad = tmp_path / "outlets.toml"
-    bad.write_text('[families.x]\nspider="x"\n[[outlets]]\nid="a"\nname="A"\nkind="blog"\nfamily="x"\n'
+    vocabulary = '[kinds]\nnewspaper="Báo"\n[media_kinds]\ntext="Văn bản"\n'
+    bad.write_text(vocabulary + '[families.x]\nspider="x"\n[[outlets]]\nid="a"\nname="A"\nkind="blog"\nfamily="x"\n'
                    'domains=["a.vn"]\nhome="https://a.vn/"\narticle_url="x"\n', encoding="utf-8")
     with pytest.raises(RegistryError, match="kind 'blog'"):
         load_registry(bad)
+    no_kinds = tmp_path / "no-kinds.toml"
+    no_kinds.write_text('[families.x]\nspider="x"\n', encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"no \[kinds\] table"):
+        load_registry(no_kinds)
+
+
+def test_the_outlet_and_media_kinds_are_the_registrys_with_vietnamese_labels():
+    """One home for the kinds a report counts by and the labels staff read."""
+    assert outlet_kinds() == {"newspaper": "Báo", "broadcaster": "Phát thanh – Truyền hình",
+                              "government_portal": "Cổng thông tin điện tử",
+                              "commune_portal": "Cổng thông tin xã, phường"}
+    assert media_kinds()["audio"] == "Âm thanh"
+    assert all(set(o.media) <= set(media_kinds()) for o in load_registry().values())

@@ -1,20 +1,26 @@
-"""The annual report (pipeline/report.py): counted items, the CSV long form, XLSX, DOCX and the
-`report` command agree with a hand-computed expectation and with Datasette's canned query."""
+"""The annual report (pipeline/reports/): counted items, the CSV long form, XLSX, DOCX and the
+`report` command agree with a hand-computed expectation and with Datasette's canned query; the
+office files are A4, Vietnamese, the department's, with real dates."""
 
 from __future__ import annotations
 
 import csv
 from collections import Counter
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from pipeline.report import (CSV_HEADER, SHEET_ANNEX, SHEET_COMMUNE, SHEET_KIND, SHEET_OUTLET_MONTH,
-                             TOTAL_LABEL, counted_items, empty_sentence, report, report_meta,
-                             report_title, summaries, write_csv, write_docx, write_xlsx)
-from pipeline.serve import make_datasette
-from pipeline.store import Store
+from pressmon.pipeline.cli.reports import report
+from pressmon.pipeline.reports.counting import (DEFAULT_AUTHOR, SHEET_ANNEX, SHEET_COMMUNE, SHEET_KIND,
+                                                SHEET_OUTLET_MONTH, TOTAL_LABEL, counted_items, empty_sentence,
+                                                report_meta, report_title, summaries)
+from pressmon.pipeline.reports.csv_report import CSV_HEADER, write_csv
+from pressmon.pipeline.reports.docx_report import write_docx
+from pressmon.pipeline.reports.xlsx_report import write_xlsx
+from pressmon.pipeline.publish import make_datasette
+from pressmon.pipeline.store import Store
 
 OUTLETS = [
     {"id": "baogialai", "name": "Báo Gia Lai", "kind": "newspaper", "family": "zce",
@@ -208,9 +214,12 @@ def test_xlsx(db_path, tmp_path):
     for row in body:
         assert all(type(v) is int for v in row[4:])
     cells = {(r[0], r[3]): r[4:] for r in body}
-    assert cells[("baogialai", "01/2026")] == [2, 1, 3]
-    assert cells[("xa-dak-doa", "06/2026")] == [0, 1, 1]
+    # Months are real dates (their first day) that Excel shows as 01/2026 and sorts by date.
+    assert cells[("baogialai", datetime(2026, 1, 1))] == [2, 1, 3]
+    assert cells[("xa-dak-doa", datetime(2026, 6, 1))] == [0, 1, 1]
     assert sum(r[6] for r in body) == EXPECTED_TOTAL
+    assert {ws.cell(row=n, column=4).number_format for n in range(2, len(body) + 2)} == {"mm/yyyy"}
+    assert {ws.cell(row=n, column=5).number_format for n in range(2, len(rows) + 2)} == {"#,##0"}
 
     kinds = [[c.value for c in row] for row in wb[SHEET_KIND].iter_rows(min_row=2)]
     assert kinds[-1] == [TOTAL_LABEL, 4, 4, EXPECTED_TOTAL]
@@ -225,6 +234,12 @@ def test_xlsx(db_path, tmp_path):
     assert {r[8] for r in annex_rows} == {i["content_sha256"] for i in items}
     assert annex.cell(row=2, column=5).hyperlink.target == items[0]["url"]
     assert annex.column_dimensions["D"].width >= 30
+    assert annex.cell(row=2, column=2).value == datetime(2026, 1, 15)  # the day a1 was published
+    assert annex.cell(row=2, column=2).number_format == "dd/mm/yyyy"
+
+    assert wb.properties.creator == DEFAULT_AUTHOR and wb.properties.language == "vi-VN"
+    assert wb.properties.title == report_title(report_meta(year=2026))
+    assert abs(wb.properties.created - datetime.now(timezone.utc).replace(tzinfo=None)) < timedelta(minutes=5)
 
 
 # DOCX --------------------------------------------------------------------------------------
@@ -254,6 +269,27 @@ def test_docx(db_path, tmp_path):
     annex = doc.tables[-1]
     assert len(annex.rows) == 1 + EXPECTED_TOTAL
     assert {row.cells[-1].text for row in annex.rows[1:]} == {i["content_sha256"] for i in items}
+    assert annex.rows[1].cells[1].text == "15/01/2026"
+    assert outlet_month.rows[1].cells[2].text == "01/2026"
+
+
+def test_docx_is_an_a4_vietnamese_document_by_the_department(db_path, tmp_path):
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    out = tmp_path / "r.docx"
+    write_docx(counted_items(db_path, year=2026), out, report_meta(year=2026, author="Phòng Thông tin cơ sở"))
+    doc = Document(out)
+    first, annex = doc.sections
+    assert (round(first.page_width.cm, 1), round(first.page_height.cm, 1)) == (21.0, 29.7)
+    assert (round(annex.page_width.cm, 1), round(annex.page_height.cm, 1)) == (29.7, 21.0)
+    assert (round(first.left_margin.cm, 1), round(first.right_margin.cm, 1)) == (3.0, 1.5)
+    lang = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:lang"))
+    assert lang.get(qn("w:val")) == "vi-VN"
+    properties = doc.core_properties
+    assert properties.author == properties.last_modified_by == "Phòng Thông tin cơ sở"
+    assert properties.language == "vi-VN" and properties.title.startswith("Báo cáo kết quả tuyên truyền")
+    assert abs(properties.created - datetime.now(timezone.utc)) < timedelta(minutes=5)  # read back as UTC
 
 
 def test_docx_title_adapts_to_topic_and_range(db_path, tmp_path):
@@ -328,8 +364,8 @@ def test_cli_empty_year(db_path, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--year", "2026", "--from", "2026-02-30"], "invalid date '2026-02-30'"),
-    (["--year", "2026", "--from", "hôm qua"], "invalid date 'hôm qua'"),
+    (["--year", "2026", "--from", "2026-02-30"], "'2026-02-30' is not a valid day"),
+    (["--year", "2026", "--from", "hôm qua"], "'hôm qua' is not a day"),
     (["--year", "2026", "--from", "2025-12-01"], "outside --year 2026"),
     (["--from", "2026-06-01", "--to", "2026-05-01"], "is after --to"),
 ])
@@ -344,10 +380,11 @@ def test_cli_bad_dates(db_path, tmp_path, args, message):
 def test_cli_usage(db_path, tmp_path):
     runner = CliRunner()
     result = runner.invoke(report, ["--db", str(db_path), "-o", str(tmp_path / "x.csv")])
-    assert result.exit_code == 2 and "--year" in result.output
+    assert result.exit_code == 1 and "--year" in result.output
     result = runner.invoke(report, ["--db", str(db_path), "--year", "2026", "-o", str(tmp_path / "x.txt")])
-    assert result.exit_code == 2 and "--format" in result.output
+    assert result.exit_code == 1 and "--format" in result.output
+    assert list(tmp_path.iterdir()) == []
     help_text = runner.invoke(report, ["--help"]).output
-    assert "pressmon report --db data/pressmon.db --year 2026 --format docx" in help_text
+    assert "pressmon report --year 2026 -o bao-cao-2026.docx" in help_text
     for option in ("--db", "--year", "--topic", "--from", "--to", "--include-probable", "--format", "--output"):
         assert option in help_text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlResponse
 
-from crawlers.spiders.outlets import OUTLET_SPIDERS
+from pressmon.crawlers.spiders.outlets import OUTLET_SPIDERS
 
 ROOT = Path(__file__).resolve().parents[1]
 SITES = ROOT / "crawlers" / "mirror" / "sites"

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from pipeline.migrations import MIGRATIONS, migrate, schema_version
-from pipeline.store import Store, content_sha256
+from pressmon.pipeline.store.migrations import MIGRATIONS, migrate, schema_version
+from pressmon.pipeline.store import Store
+from pressmon.pipeline.store.database import content_sha256
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -287,7 +288,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
                        {"version": 2, "name": "add_topics_and_verdicts"},
                        {"version": 3, "name": "add_article_places"},
                        {"version": 4, "name": "add_http_validators"},
-                       {"version": 5, "name": "add_evidence_and_health"}]
+                       {"version": 5, "name": "add_evidence_and_health"},
+                       {"version": 6, "name": "add_crawl_source"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):
@@ -349,7 +351,7 @@ ITEMS_PER_WRITER = 1500
 # A crawler in miniature: every item with a reference, one transaction each.
 WRITER = """
 import sys
-from pipeline.store import Store
+from pressmon.pipeline.store import Store
 
 path, run_id, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 outlet = {"id": "baogialai", "name": "Báo Gia Lai", "kind": "newspaper"}

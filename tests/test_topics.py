@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from nlp.corpus import by_split, load_corpus, load_digest_ids_topics, split_of
-from nlp.topics import (
+from pressmon.nlp.corpus import by_split, load_corpus, load_digest_ids_topics, split_of
+from pressmon.nlp.topics import (
     TOPICS, ModelNotFound, TopicModel, _FastTfidf, choose_threshold, is_digest,
     language_problem, prepare, train,
 )
@@ -282,3 +282,16 @@ def test_choose_threshold():
     assert c["threshold"] == 0.65 and c["reached"] and c["recall"] == 1.0
     assert choose_threshold([0.9, 0.8], [0, 1])["threshold"] == 1.0
     assert choose_threshold([0.4, 0.3], [1, 1])["reached"] is False  # below the floor
+
+
+def test_loading_underthesea_adds_no_log_handler():
+    """underthesea's trainers call logging.basicConfig at import: left in place, that root
+    handler printed every later log line of a crawl twice (the demo's first run trains first)."""
+    import subprocess
+    import sys
+
+    script = ("import logging; from pressmon.nlp.topics import _Segmenter; "
+              "print(_Segmenter.segment('Xin chào Gia Lai'), len(logging.getLogger().handlers))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "0"

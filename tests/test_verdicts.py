@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.serve import make_datasette
-from pipeline.store import Store
+from pressmon.pipeline.publish import make_datasette
+from pressmon.pipeline.store import Store
 
 OUTLETS = [
     {"id": "baogialai", "name": "Báo Gia Lai", "kind": "newspaper", "family": "zce",
@@ -90,13 +90,13 @@ async def test_topic_facets_in_datasette(db_path):
 async def test_article_page_shows_tier_evidence_and_verdict(db_path):
     ds = make_datasette(db_path)
     html = (await ds.client.get("/pressmon/articles/3")).text
-    assert "Chủ đề" in html and "Trích dẫn văn bản" in html
+    assert "Chủ đề" in html and "<td>Trích dẫn" in html
     assert "“Quyết định số 1894/QĐ-TTg”" in html
-    assert "Bác bỏ" in html and "an.tran" in html
+    assert "Đã bác bỏ" in html and "an.tran" in html
 
 
 def test_review_asks_about_probable_items_and_records_answers(db_path):
-    from pipeline.review import pending_reviews, review_interactively
+    from pressmon.pipeline.decisions.review import pending_reviews, review_interactively
 
     with Store(db_path) as store:
         pending = pending_reviews(store)
@@ -105,7 +105,7 @@ def test_review_asks_about_probable_items_and_records_answers(db_path):
         shown = []
         counts = review_interactively(store, pending, "lan.pham", ask=lambda _: next(answers), show=shown.append)
         assert counts == {"confirmed": 1, "rejected": 0, "skipped": 0}
-        assert "Chỉ thị 20/CT-TTg" in shown[0]
+        assert "Chỉ thị số 20/CT-TTg" in shown[0] and "mức Có khả năng" in shown[0]
         assert store.db.execute("select counted, verdict, reviewer from topic_decisions where article_id = 4 "
                                 "and topic = 'ct20'").fetchone() == (1, "confirmed", "lan.pham")
         assert pending_reviews(store) == []
@@ -114,7 +114,7 @@ def test_review_asks_about_probable_items_and_records_answers(db_path):
 def test_review_csv_import_is_all_or_nothing(db_path, tmp_path):
     from click.testing import CliRunner
 
-    from pipeline.cli import cli
+    from pressmon.pipeline.cli import cli
 
     good = tmp_path / "good.csv"
     good.write_text("article_id,topic,verdict,note\n4,ct20,confirmed,ok\n1,qd1894,rejected,chỉ nhắc qua\n",
@@ -138,7 +138,7 @@ async def test_coverage_dashboard_charts_count_what_the_reports_count(db_path):
     page = await ds.client.get("/-/dashboards/do-phu-tuyen-truyen")
     assert page.status_code == 200
     assert "Số tin, bài được tính theo tháng và văn bản" in page.text
-    from pipeline.serve import load_metadata
+    from pressmon.pipeline.publish import load_metadata
 
     query = load_metadata(db_path)["plugins"]["datasette-dashboards"]["do-phu-tuyen-truyen"]["charts"]["theo-thang"]["query"]
     rows = (await ds.client.get("/pressmon.json", params={"sql": query, "_shape": "array"})).json()

@@ -1,7 +1,7 @@
 """Generate the offline site mirror from the sample content.
 
-    python -m crawlers.mirror.build                       # content/*.jsonl (not _*) -> sites/
-    python -m crawlers.mirror.build --content content/_dev.jsonl --out /tmp/sites
+    python -m pressmon.crawlers.mirror.build                       # content/*.jsonl (not _*) -> sites/
+    python -m pressmon.crawlers.mirror.build --content content/_dev.jsonl --out /tmp/sites
 
 Reads sample items (one JSON object a line: outlet, section, title, lead, body, author, tags,
 published, modified, media_kind, …) and writes a static copy of each outlet in its real URL
@@ -28,19 +28,20 @@ import shutil
 import sys
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from crawlers.registry import load_registry
-from crawlers.mirror.server import FAULT_ROUTES, LINKED_FAULTS, ROBOTS_DISALLOWED, SAMPLE_NOTE
+from pressmon.crawlers.dates import VIETNAM
+from pressmon.crawlers.registry import load_registry
+from pressmon.crawlers.mirror.server import FAULT_ROUTES, LINKED_FAULTS, ROBOTS_DISALLOWED, SAMPLE_NOTE
 
 HERE = Path(__file__).resolve().parent
 CONTENT_DIR = HERE / "content"
 SITES_DIR = HERE / "sites"
 MANIFEST = "_manifest.json"
-TZ = timezone(timedelta(hours=7))
+
 
 e = html.escape  # every text and attribute value goes through it
 
@@ -217,7 +218,7 @@ def _parse_time(value, where: str) -> datetime | None:
     dt = datetime.fromisoformat(str(value))
     if dt.tzinfo is None:
         raise ValueError(f"{where}: time without offset: {value!r}")
-    return dt.astimezone(TZ)
+    return dt.astimezone(VIETNAM)
 
 
 def _section(outlet: str, raw: str | None, media_kind: str) -> tuple[str, str]:
@@ -410,7 +411,7 @@ def rss(title: str, link: str, self_url: str, items: list[Article],
             f'<guid isPermaLink="true">{xml_text(a.url)}</guid>\n'
             f"<description>{desc}</description>\n<pubDate>{rfc822(a.published)}</pubDate>\n"
             f"<category>{xml_text(a.section_name)}</category>\n</item>")
-    build = rfc822(max((a.published for a in items), default=datetime(2025, 1, 1, tzinfo=TZ)))
+    build = rfc822(max((a.published for a in items), default=datetime(2025, 1, 1, tzinfo=VIETNAM)))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">\n<channel>\n'

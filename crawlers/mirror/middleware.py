@@ -2,14 +2,12 @@
 
 Settings:
 
-- ``PRESSMON_MIRROR`` — the mirror's address, e.g. ``"http://127.0.0.1:8765"``. Unset or
-  empty: the middleware is disabled (``NotConfigured``) and the crawl goes to the real sites.
+- ``PRESSMON_MIRROR`` — the mirror's address, e.g. ``"http://127.0.0.1:8765"``. The spiders
+  add this middleware at 950 in ``DOWNLOADER_MIDDLEWARES`` only when it is set
+  (``NewsSpider.update_settings``), so a crawl of the real sites never loads it; enabled
+  without it, the middleware disables itself (``NotConfigured``).
 A host is mirrored when it is one of the registry's ``domains`` or that domain with ``www.``
 in front.
-
-Enable it at 950 in ``DOWNLOADER_MIDDLEWARES``::
-
-    DOWNLOADER_MIDDLEWARES = {"crawlers.mirror.middleware.MirrorMiddleware": 950}
 
 How it works (checked against the Scrapy 2.19 sources, ``scrapy/core/downloader``):
 
@@ -47,7 +45,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawlers.registry import all_domains
+from pressmon.crawlers.registry import all_domains
 
 META_KEY = "mirror_original_url"
 _PROXY_META = ("proxy", "_auth_proxy", "_scheme_proxy")

@@ -1,8 +1,8 @@
 """Loopback HTTP server for the offline site mirror (`crawlers/mirror/sites/<host>/…`).
 
-    python -m crawlers.mirror.server --port 8765      # foreground, Ctrl-C stops it
+    python -m pressmon.crawlers.mirror.server --port 8765      # foreground, Ctrl-C stops it
 
-    from crawlers.mirror.server import serve_mirror
+    from pressmon.crawlers.mirror.server import serve_mirror
     server, base_url = serve_mirror()                  # a free port, daemon thread
     ...
     server.shutdown()
@@ -73,6 +73,20 @@ FAULT_ROUTES: dict[tuple[str, str], tuple[str, str]] = {
         "robots_disallowed", "Trang mẫu: robots.txt không cho phép thu thập"),
 }
 ROBOTS_DISALLOWED = [path for (host, path), (kind, _) in FAULT_ROUTES.items() if kind == "robots_disallowed"]
+
+
+FAULT_DESCRIPTIONS = {
+    "http_500": "answers HTTP 500", "redirect_loop": "redirects in a loop",
+    "too_large": "is larger than the size cap", "not_html": "is a PDF, not a page",
+    "static": "has a broken layout", "slow": "answers slowly, with no article",
+    "robots_disallowed": "is disallowed by robots.txt",
+}
+
+
+def fault_pages() -> dict[str, str]:
+    """URL → what is wrong with it, for every deliberate fault page: a crawl of the mirror
+    records each as an error, and the demo reports those errors as expected."""
+    return {f"https://{host}{path}": FAULT_DESCRIPTIONS[kind] for (host, path), (kind, _) in FAULT_ROUTES.items()}
 # Fault routes that appear as links on the home page of their site: all of them.
 LINKED_FAULTS = list(FAULT_ROUTES)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crawlers.dates import parse_date
-from crawlers.spiders.base import NewsSpider
+from pressmon.crawlers.dates import parse_date
+from pressmon.crawlers.spiders.base import NewsSpider
 
 
 class ZceSpider(NewsSpider):

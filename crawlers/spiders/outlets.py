@@ -1,8 +1,8 @@
 """A spider per registry entry, so `scrapy crawl baogialai` works: each is its family's
 spider with the outlet id fixed. Nothing here is written by hand per outlet."""
 
-from crawlers.registry import load_registry
-from crawlers.spiders.families import FAMILY_SPIDERS
+from pressmon.crawlers.registry import load_registry
+from pressmon.crawlers.spiders.families import FAMILY_SPIDERS
 
 
 def _outlet_spider(outlet):

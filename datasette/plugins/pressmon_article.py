@@ -4,38 +4,20 @@ A template cannot run SQL, so `extra_template_vars` fetches, for the row page of
 only, the article with its outlet name, its body split into paragraphs, its document
 references and the number of earlier versions, and hands them to the template as
 `pressmon_article`. It only reads (`db.execute`). Loaded with `plugins_dir=datasette/plugins`.
+The Vietnamese labels come from their one home each: outlet and media kinds from the outlet
+registry, documents and tiers from nlp/documents.py.
 """
 
 import json
-import re
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode, urlsafe_components
 
-OUTLET_KINDS = {
-    "newspaper": "Báo",
-    "broadcaster": "Phát thanh – truyền hình",
-    "government_portal": "Cổng thông tin điện tử",
-    "commune_portal": "Cổng thông tin xã/phường",
-}
-MEDIA_KINDS = {"text": "Văn bản", "video": "Video", "audio": "Âm thanh", "photo": "Ảnh"}
-TOPICS = {"qd1894": "Quyết định 1894/QĐ-TTg", "ct20": "Chỉ thị 20/CT-TTg"}
-TIERS = {"cited": "Trích dẫn văn bản", "probable": "Có khả năng (cần cán bộ xác nhận)", "none": "Không"}
+from pressmon.crawlers.dates import vn_datetime
+from pressmon.crawlers.registry import media_kinds, outlet_kinds
+from pressmon.nlp.documents import DOCUMENT_LABELS, TIER_LABELS, VERDICT_LABELS
+
 FIELDS = {"title": "Tiêu đề", "lead": "Sa-pô", "body": "Nội dung"}
-
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2})?)?")
-
-
-def vn_datetime(value):
-    """'2025-09-04T14:30:00+07:00' -> '14:30 04/09/2025'; anything else is returned as is."""
-    if not value:
-        return None
-    m = _ISO.match(value)
-    if not m:
-        return value
-    year, month, day, hour, minute = m.groups()
-    date = f"{day}/{month}/{year}"
-    return f"{hour}:{minute} {date}" if hour is not None else date
 
 
 def paragraphs(body):
@@ -74,7 +56,7 @@ async def article_context(db, article_id):
         ).rows
     ]
     for ref in references:
-        ref["topic_label"] = TOPICS.get(ref["topic"]) if ref["topic"] else None
+        ref["topic_label"] = DOCUMENT_LABELS.get(ref["topic"]) if ref["topic"] else None
         ref["field_label"] = FIELDS.get(ref["field"], ref["field"])
     decisions = [
         dict(r)
@@ -87,8 +69,9 @@ async def article_context(db, article_id):
         ).rows
     ]
     for decision in decisions:
-        decision["topic_label"] = TOPICS.get(decision["topic"], decision["topic"])
-        decision["tier_label"] = TIERS.get(decision["tier"], decision["tier"])
+        decision["topic_label"] = DOCUMENT_LABELS.get(decision["topic"], decision["topic"])
+        decision["tier_label"] = TIER_LABELS.get(decision["tier"], decision["tier"])
+        decision["verdict_label"] = VERDICT_LABELS.get(decision["verdict"])
         decision["evidence_list"] = [e.get("text", e) if isinstance(e, dict) else e
                                      for e in _json_list(decision["evidence"])]
     versions = (
@@ -97,8 +80,8 @@ async def article_context(db, article_id):
         )
     ).rows[0][0]
     article.update(
-        outlet_kind_label=OUTLET_KINDS.get(article.get("outlet_kind"), article.get("outlet_kind")),
-        media_kind_label=MEDIA_KINDS.get(article.get("media_kind"), article.get("media_kind")),
+        outlet_kind_label=outlet_kinds().get(article.get("outlet_kind"), article.get("outlet_kind")),
+        media_kind_label=media_kinds().get(article.get("media_kind"), article.get("media_kind")),
         published_display=vn_datetime(article.get("published_at")),
         modified_display=vn_datetime(article.get("modified_at")),
         first_seen_display=vn_datetime(article.get("first_seen_at")),

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from scrapy import signals
 
-from crawlers.registry import load_registry
-from nlp.normalize import normalize_text
-from nlp.places import find_places
-from nlp.references import find_references
-from nlp.topics import ModelNotFound
-from pipeline.classify import DEFAULT_MODEL, classification, load_model
-from pipeline.evidence import WarcArchive
-from pipeline.store import Store, now
+from pressmon.crawlers.registry import load_registry
+from pressmon.nlp.normalize import normalize_text
+from pressmon.nlp.places import find_places
+from pressmon.nlp.references import find_references
+from pressmon.nlp.topics import ModelError
+from pressmon.pipeline.decisions.classify import classification, load_model
+from pressmon.pipeline.store import Store, new_run_id
+from pressmon.pipeline.store.warc import WarcArchive
 
 TEXT_FIELDS = ("title", "lead", "body", "author", "section")
 
@@ -53,11 +53,6 @@ def article_references(item: dict) -> list[dict]:
     return found
 
 
-def new_run_id() -> str:
-    """Sortable and readable: the local start time of the run."""
-    return now().replace("-", "").replace(":", "")[:15]
-
-
 class PlacesPipeline:
     """Mentions of the province's communes and wards, with their spans per field."""
 
@@ -76,13 +71,13 @@ class ClassifyPipeline:
     def __init__(self, model_path):
         try:
             self.model = load_model(model_path)
-        except ModelNotFound as exc:
+        except ModelError as exc:
             logging.getLogger(__name__).warning("articles are stored unclassified: %s", exc)
             self.model = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("PRESSMON_MODEL") or DEFAULT_MODEL)
+        return cls(crawler.settings.get("PRESSMON_MODEL"))
 
     def process_item(self, item, spider=None):
         if item.get("type") == "article" and self.model is not None:
@@ -120,7 +115,8 @@ class StorePipeline:
     def open_spider(self, spider=None):
         self.store = Store(self.db_path)
         self.store.sync_outlets([o.as_row() for o in load_registry().values()])
-        self.store.start_run(self.run_id, self.outlet_id)
+        source = "mirror" if self.crawler.settings.get("PRESSMON_MIRROR") else "live"
+        self.store.start_run(self.run_id, self.outlet_id, source)
         # Before the spider's first request: what it may ask "has this changed?" about.
         self.crawler.spider.known_pages = self.store.http_validators(self.outlet_id)
 

@@ -251,8 +251,15 @@ def add_evidence_and_health(db: sqlite_utils.Database) -> None:
 )""")
 
 
+def add_crawl_source(db: sqlite_utils.Database) -> None:
+    """Whether a run crawled the real sites (`live`) or the offline mirror (`mirror`), so that
+    the demo's sample articles and real coverage never end up in one database. NULL for runs
+    made before this was recorded."""
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN source TEXT")
+
+
 MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
-                               add_http_validators, add_evidence_and_health]
+                               add_http_validators, add_evidence_and_health, add_crawl_source]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
@@ -284,7 +291,7 @@ def _record_migration(db: sqlite_utils.Database, version: int, name: str) -> Non
         "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
     # Asia/Ho_Chi_Minh has been UTC+7 without DST since 1975, so SQLite's clock can stamp
-    # the same +07:00 time as pipeline.store.now() without importing the store.
+    # the same +07:00 time as crawlers.dates.now() without a Python clock.
     db.execute(
         "INSERT INTO _migrations (version, name, applied_at) VALUES "
         "(?, ?, strftime('%Y-%m-%dT%H:%M:%S', 'now', '+7 hours') || '+07:00')",

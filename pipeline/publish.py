@@ -1,12 +1,12 @@
-"""Serve the pressmon database with Datasette, read-only.
+"""Publish the pressmon database with Datasette, read-only.
 
-The publication lives in the repository's `datasette/` folder: `metadata.yml` (Vietnamese
-labels, facets, canned queries), `templates/` and `plugins/`. This module only assembles
-them around a database file:
+The publication lives in the repository's `datasette/` folder, installed as the package data
+of `pressmon.datasette`: `metadata.yml` (Vietnamese labels, facets, canned queries),
+`templates/` and `plugins/`. This module only assembles them around a database file:
 
-    from pipeline.serve import make_datasette, serve
-    ds = make_datasette("data/pressmon.db")      # a datasette.app.Datasette
-    serve("data/pressmon.db", port=8001)         # blocks, like `datasette serve`
+    from pressmon.pipeline.publish import make_datasette, serve
+    ds = make_datasette("pressmon.db")      # a datasette.app.Datasette
+    serve("pressmon.db", port=8001)         # blocks, like `datasette serve`
 
 Read-only by construction: the file is attached in Datasette's default file mode, so every
 connection Datasette reads through is opened `file:…?mode=ro`; there is no write canned
@@ -23,13 +23,26 @@ the writer. SQLite needs the directory to be writable so that a reader can creat
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
 
-# The folder holding metadata.yml, templates/ and plugins/ (the repository's datasette/).
-DATASETTE_DIR = Path(__file__).resolve().parent.parent / "datasette"
+from pressmon.pipeline.store import check_database
+
+
+def datasette_dir() -> Path:
+    """The folder holding metadata.yml, templates/ and plugins/: the repository's datasette/
+    in a checkout, pressmon/datasette/ in site-packages. (`pressmon.datasette` has no
+    __init__.py, so it is found through its namespace path.)"""
+    import pressmon.datasette
+
+    for entry in pressmon.datasette.__path__:
+        if (Path(entry) / "metadata.yml").is_file():
+            return Path(entry)
+    raise FileNotFoundError("pressmon.datasette has no metadata.yml: the installation is incomplete")
 
 # The key metadata.yml uses for the database (its file is normally pressmon.db).
 METADATA_DATABASE_KEY = "pressmon"
@@ -55,10 +68,10 @@ SETTINGS = {
 }
 
 
-def load_metadata(db_path: str | Path, datasette_dir: Path = DATASETTE_DIR) -> dict:
+def load_metadata(db_path: str | Path, folder: Path | None = None) -> dict:
     """metadata.yml, its database section keyed by the name Datasette gives `db_path` (the
     file's stem), so labels, facets and canned queries apply whatever the file is called."""
-    metadata = parse_metadata((datasette_dir / "metadata.yml").read_text(encoding="utf-8"))
+    metadata = parse_metadata(((folder or datasette_dir()) / "metadata.yml").read_text(encoding="utf-8"))
     name = Path(db_path).stem
     databases = metadata.get("databases") or {}
     if METADATA_DATABASE_KEY in databases and name != METADATA_DATABASE_KEY:
@@ -71,27 +84,25 @@ def load_metadata(db_path: str | Path, datasette_dir: Path = DATASETTE_DIR) -> d
     return metadata
 
 
-def datasette_options(db_path: str | Path, datasette_dir: Path = DATASETTE_DIR) -> dict:
-    """Keyword arguments for `datasette.app.Datasette` serving `db_path` read-only."""
-    path = Path(db_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no database at {path}: run a crawl (or the demo) first")
-    if not (datasette_dir / "metadata.yml").is_file():
-        raise FileNotFoundError(f"no metadata.yml in {datasette_dir}: serve from a source checkout")
+def datasette_options(db_path: str | Path, folder: Path | None = None) -> dict:
+    """Keyword arguments for `datasette.app.Datasette` serving `db_path` read-only; raises
+    store.DatabaseProblem when the file is not a pressmon database."""
+    path = check_database(db_path)
+    folder = folder or datasette_dir()
     return {
         "files": [str(path)],
-        "metadata": load_metadata(path, datasette_dir),
-        "template_dir": str(datasette_dir / "templates"),
-        "plugins_dir": str(datasette_dir / "plugins"),
+        "metadata": load_metadata(path, folder),
+        "template_dir": str(folder / "templates"),
+        "plugins_dir": str(folder / "plugins"),
         "settings": dict(SETTINGS),
         "cors": False,
     }
 
 
-def make_datasette(db_path: str | Path, datasette_dir: Path = DATASETTE_DIR) -> Datasette:
+def make_datasette(db_path: str | Path, folder: Path | None = None) -> Datasette:
     """A Datasette instance publishing `db_path` with pressmon's metadata, templates and plugins."""
     _plain_error_tracebacks()
-    return Datasette(**datasette_options(db_path, datasette_dir))
+    return Datasette(**datasette_options(db_path, folder))
 
 
 def _plain_error_tracebacks() -> None:
@@ -104,6 +115,23 @@ def _plain_error_tracebacks() -> None:
     import datasette.handle_exception
 
     datasette.handle_exception.rich = None
+
+
+class PortInUse(OSError):
+    """The address to serve on is taken; the message says which and what to do."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortInUse unless `host:port` can be listened on now (asked before a crawl or a
+    server starts, not after)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+            raise PortInUse(f"port {port} on {host} {reason}: pass --port with another number") from None
 
 
 def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> None:

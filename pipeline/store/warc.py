@@ -1,4 +1,5 @@
 """Evidence that outlives the page: every fetched article response archived as WARC.
+(Exporting it, one page or a pack for a report, is reports/evidence.py.)
 
 Each article row keeps `warc_file` (relative to the database's folder), `warc_offset` and
 `payload_sha256` (SHA-256 of the response body as archived, i.e. after HTTP content decoding).
@@ -8,10 +9,8 @@ concatenated is itself a valid `.warc.gz`, readable with standard WARC tools.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -90,23 +89,3 @@ def raw_record(warc_path: Path, offset: int) -> bytes:
         length = iterator.get_record_length()
         handle.seek(offset)
         return handle.read(length)
-
-
-def write_pack(rows: list[dict], db_folder: Path, out_path: str | Path) -> int:
-    """A zip with `evidence.warc.gz` (the records of `rows`) and `manifest.csv` (one line per
-    record: article, outlet, date, URL, topic, offset in the pack, payload SHA-256)."""
-    warc = io.BytesIO()
-    manifest = io.StringIO()
-    writer = csv.writer(manifest)
-    writer.writerow(["article_id", "topic", "outlet_id", "published_at", "url", "pack_offset", "payload_sha256"])
-    for row in rows:
-        source = db_folder / row["warc_file"]
-        read_payload(source, row["warc_offset"], row["payload_sha256"])  # refuse damaged evidence
-        offset = warc.tell()
-        warc.write(raw_record(source, row["warc_offset"]))
-        writer.writerow([row["article_id"], row["topic"], row["outlet_id"], row["published_at"], row["url"],
-                         offset, row["payload_sha256"]])
-    with zipfile.ZipFile(out_path, "w", compression=zipfile.ZIP_STORED) as pack:
-        pack.writestr("evidence.warc.gz", warc.getvalue())
-        pack.writestr("manifest.csv", manifest.getvalue())
-    return len(rows)

@@ -7,17 +7,24 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from nlp.corpus import by_split, load_corpus
-from nlp.evaluate import DEFAULT_REALNEWS, train_corpus_model
-from nlp.topics import DEFAULT_MODEL_PATH, TOPICS, TopicModel
-from pipeline.store import Store
-
-DEFAULT_MODEL = Path(os.environ.get("PRESSMON_MODEL") or DEFAULT_MODEL_PATH)
+from pressmon.nlp.corpus import by_split, load_corpus
+from pressmon.nlp.evaluate import DEFAULT_REALNEWS, train_corpus_model
+from pressmon.nlp.topics import TOPICS, TopicModel
+from pressmon.pipeline.store import Store
 
 
-def load_model(path: str | Path = DEFAULT_MODEL) -> TopicModel:
-    """The trained model; `nlp.topics.ModelNotFound` says how to train one when it is missing."""
-    return TopicModel.load(path)
+def default_model_path() -> Path:
+    """$PRESSMON_MODEL, or topics.joblib in the user's data folder (on Linux
+    ~/.local/share/pressmon/models/): a trained model is the user's, never written into
+    the installed package."""
+    from platformdirs import user_data_path
+
+    return Path(os.environ.get("PRESSMON_MODEL") or user_data_path("pressmon") / "models" / "topics.joblib")
+
+
+def load_model(path: str | Path | None = None) -> TopicModel:
+    """The trained model; `nlp.topics.ModelError` says what is wrong and how to train one."""
+    return TopicModel.load(path or default_model_path())
 
 
 def classification(model: TopicModel, item: dict) -> dict:

@@ -1,4 +1,4 @@
-"""Persist crawl results in SQLite (schema: pipeline/migrations.py, contract: docs/design.md).
+"""Persist crawl results in SQLite (schema: migrations.py beside this, contract: docs/design.md).
 
 Every public write is one transaction, and an article is saved with its old version, its
 search row, its references and its run counter in a single one, so a SIGKILL loses at most
@@ -11,14 +11,11 @@ import hashlib
 import json
 import os
 import sqlite3
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from pipeline.migrations import immediate_transaction, migrate
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from pressmon.crawlers.dates import now
+from pressmon.pipeline.store.migrations import immediate_transaction, migrate
 
 OUTLET_COLUMNS = ("id", "name", "kind", "family", "domain", "home_url", "language")
 REFERENCE_COLUMNS = (
@@ -37,9 +34,9 @@ RUN_COUNTER_BY_OUTCOME = {
 }
 
 
-def now() -> str:
-    """The current time in Vietnam, ISO 8601 to the second: 2025-09-04T14:30:00+07:00."""
-    return datetime.now(VIETNAM).isoformat(timespec="seconds")
+def new_run_id() -> str:
+    """Sortable and readable: the local start time of the run (20250904T143000)."""
+    return now().replace("-", "").replace(":", "")[:15]
 
 
 def content_sha256(title: str, lead: str | None, body: str) -> str:
@@ -50,7 +47,7 @@ def content_sha256(title: str, lead: str | None, body: str) -> str:
 
 def folded_text(title: str, lead: str | None, body: str) -> str:
     # Imported on first use so opening a store does not load the nlp stack.
-    from nlp.normalize import fold
+    from pressmon.nlp.normalize import fold
 
     return fold(title + " " + (lead or "") + " " + body)
 
@@ -97,9 +94,17 @@ class Store:
 
     # Runs -------------------------------------------------------------------------------
 
-    def start_run(self, run_id: str, outlet_id: str) -> None:
+    def start_run(self, run_id: str, outlet_id: str, source: str = "live") -> None:
+        """`source`: `live` (the real sites) or `mirror` (the offline mirror)."""
         with immediate_transaction(self.db):
             self._ensure_run(run_id, outlet_id)
+            self.db.execute("UPDATE crawl_runs SET source = ? WHERE run_id = ? AND outlet_id = ?",
+                            (source, run_id, outlet_id))
+
+    def crawl_sources(self) -> set[str]:
+        """What earlier runs crawled: {"live"}, {"mirror"}, both, or none."""
+        return {row[0] for row in self.db.execute(
+            "SELECT DISTINCT source FROM crawl_runs WHERE source IS NOT NULL").fetchall()}
 
     def count_page(self, run_id: str, outlet_id: str, n: int = 1, not_modified: bool = False) -> None:
         """A fetched page, or (`not_modified`) an HTTP 304 answer that transferred none."""

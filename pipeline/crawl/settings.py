@@ -1,0 +1,21 @@
+"""Scrapy settings with pressmon's item pipelines: what `scrapy crawl <outlet>` (scrapy.cfg)
+and `pressmon crawl` both use. Spider settings proper live in crawlers/settings.py."""
+
+from pressmon.crawlers.settings import *  # noqa: F401,F403 — this module *is* those settings plus ours
+
+ITEM_PIPELINES = {
+    "pressmon.pipeline.crawl.item_pipelines.NormalizePipeline": 100,
+    "pressmon.pipeline.crawl.item_pipelines.ReferencePipeline": 200,
+    "pressmon.pipeline.crawl.item_pipelines.PlacesPipeline": 250,
+    "pressmon.pipeline.crawl.item_pipelines.ClassifyPipeline": 300,
+    "pressmon.pipeline.crawl.item_pipelines.StorePipeline": 900,
+}
+# The SQLite file the crawl writes to; `-s PRESSMON_DB=path` or `pressmon crawl --db`.
+PRESSMON_DB = "pressmon.db"
+# The topic model (`pressmon nlp train` writes it); None: decisions.classify.default_model_path().
+PRESSMON_MODEL = None
+# Where article responses are archived as WARC; None: a folder beside the database.
+PRESSMON_WARC_DIR = None
+# All spiders of one `pressmon crawl` share a run id (the nightly cycle passes its own); a bare
+# `scrapy crawl` makes one.
+PRESSMON_RUN_ID = None
