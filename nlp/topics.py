@@ -711,9 +711,8 @@ class TopicModel:
             )
         try:
             state = joblib.load(path)
-        except Exception as exc:  # joblib/pickle raise many kinds for a file that is not theirs
-            raise ModelError(f"{path} is not a pressmon topic model ({type(exc).__name__}): "
-                             f"train one with `pressmon nlp train`") from None
+        except Exception:  # joblib/pickle raise many kinds for a file that is not theirs
+            raise ModelError(f"{path} is not a pressmon topic model: train one with `pressmon nlp train`") from None
         if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
             raise ModelError(
                 f"{path} is not a pressmon topic model of format {FORMAT_VERSION}: "
