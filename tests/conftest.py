@@ -87,3 +87,25 @@ def mirror():
 def manifest() -> dict:
     """What the committed mirror holds (written by its build): every outlet's articles."""
     return json.loads((SITES / "_manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def content_by_url(manifest):
+    """Each mirrored article's URL → its content record (with the category it was written as)."""
+    lines = {}
+    for path in CONTENT.glob("[!_]*.jsonl"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            lines[f"{path.name}:{number}"] = json.loads(line)
+    return {a["url"]: lines[a["source"]] for o in manifest["outlets"].values() for a in o["articles"]}
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory, topic_model):
+    """The demo's database, built as `pressmon demo --no-serve` builds it, then crawled again as
+    a second night: (path, first run, second run). Read it; copy it to change it."""
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    first = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
+    assert second.returncode == 0, second.stderr[-3000:]
+    return db, first, second

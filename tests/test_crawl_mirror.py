@@ -7,7 +7,6 @@ from the crawler.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -18,29 +17,9 @@ import time
 
 import pytest
 
-from conftest import CONTENT, ROOT, TEST_SCALE, pressmon, query
+from conftest import ROOT, TEST_SCALE, pressmon, query
 
 ISO_VN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$")
-
-
-@pytest.fixture(scope="session")
-def content_by_url(manifest):
-    """Each mirrored article's URL → its content record (with the category it was written as)."""
-    lines = {}
-    for path in CONTENT.glob("[!_]*.jsonl"):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            lines[f"{path.name}:{number}"] = json.loads(line)
-    return {a["url"]: lines[a["source"]] for o in manifest["outlets"].values() for a in o["articles"]}
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory, topic_model):
-    db = tmp_path_factory.mktemp("demo") / "demo.db"
-    first = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
-    assert first.returncode == 0, first.stderr[-3000:]
-    second = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
-    assert second.returncode == 0, second.stderr[-3000:]
-    return db, first, second
 
 
 def run_ids(db):

@@ -85,7 +85,7 @@ ONSETS = ["", "b", "ch", "đ", "gh", "h", "kh", "l", "ng", "nh", "ph", "s", "t",
 
 
 def test_agrees_with_underthesea_on_open_diphthongs():
-    text_normalize = pytest.importorskip("underthesea").text_normalize
+    from underthesea import text_normalize
     checked = 0
     for onset in ONSETS:
         for first, second in (("o", "a"), ("o", "e"), ("u", "y")):

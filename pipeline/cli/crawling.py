@@ -126,7 +126,7 @@ def demo(db_path, serve_after, port, politeness_scale, progress):
 
 
 def _print_next_steps(db_path) -> None:
-    conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
+    conn = sqlite3.connect(db_path)
     try:
         year = conn.execute("SELECT substr(max(published_at), 1, 4) FROM articles").fetchone()[0]
     finally:

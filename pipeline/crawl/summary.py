@@ -5,7 +5,6 @@ fault pages told apart from real trouble."""
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -16,7 +15,9 @@ HEADERS = ("pages", "304", "new", "updated", "unchanged", "errors")
 
 def run_summary(db_path: str | Path, run_id: str) -> tuple[list[dict], list[dict], int]:
     """(rows per outlet, error rows, articles in the database) for `run_id`."""
-    conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
+    # Read-write though it only reads: as the last connection it checkpoints and removes the
+    # -wal and -shm files, where a read-only one would leave them beside the database.
+    conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
     try:
         rows = [dict(r) for r in conn.execute(
