@@ -573,7 +573,7 @@ async def test_anonymous_cannot_write(ds, db_path):
     assert (await get_json(ds, "/-/actor.json")) == {"actor": None}
     # Datasette 0.65 has no write API; none of these may change anything.
     for path in ("/-/create", "/pressmon/-/create", "/pressmon/articles/-/insert",
-                 f"/pressmon/articles/1/-/delete", "/pressmon/articles", "/pressmon/newest_items",
+                 "/pressmon/articles/1/-/delete", "/pressmon/articles", "/pressmon/newest_items",
                  "/pressmon.json"):
         response = await ds.client.post(path, json={"row": {"url": "x"}})
         assert response.status_code >= 400, path

@@ -15,7 +15,7 @@ from pressmon.crawlers.settings import politeness_settings
 from pressmon.crawlers.spiders.outlets import OUTLET_SPIDERS
 from pressmon.pipeline.crawl import settings as scrapy_settings
 from pressmon.pipeline.crawl.progress import CrawlProgress
-from pressmon.pipeline.store import check_database, new_run_id
+from pressmon.pipeline.store import check_database, new_run_id, read_only
 
 
 class CrawlRefused(ValueError):
@@ -47,7 +47,7 @@ def check_crawl(db_path: str | Path, outlet_ids: list[str], mirror: str | None) 
     path = check_database(db_path, must_exist=False)
     if not path.exists() or path.stat().st_size == 0:
         return
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn = read_only(path)
     try:
         sources = {row[0] for row in conn.execute(
             "SELECT DISTINCT source FROM crawl_runs WHERE source IS NOT NULL")}

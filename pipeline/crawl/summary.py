@@ -5,6 +5,7 @@ fault pages told apart from real trouble."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table

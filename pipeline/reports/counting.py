@@ -17,35 +17,20 @@ Summed over its rows, the CSV long form gives the same numbers as the Datasette 
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections import Counter, defaultdict
 from datetime import date
-from pathlib import Path
 
 from pressmon.crawlers.dates import now, parse_day, vn_date
 from pressmon.crawlers.registry import outlet_kinds
 from pressmon.nlp.documents import DOCUMENT_LABELS, TIER_LABELS, TOPICS, VERDICT_LABELS
+from pressmon.pipeline.store import read_only
 
 NO_COMMUNE = "(không nêu xã, phường)"
 # Who a report says wrote it (DOCX and XLSX properties), unless --author or $PRESSMON_AUTHOR.
 DEFAULT_AUTHOR = "Sở Văn hóa, Thể thao và Du lịch tỉnh Gia Lai"
 
-SHEET_OUTLET_MONTH = "Theo nguồn tin và tháng"
-SHEET_KIND = "Theo loại nguồn tin"
-SHEET_COMMUNE = "Theo xã phường"
-SHEET_ANNEX = "Phụ lục"
-TOTAL_LABEL = "Tổng cộng"
-COMMUNE_NOTE = "Ghi chú: một tin, bài nêu nhiều xã, phường được đếm ở mỗi xã, phường."
-
 
 # Selecting --------------------------------------------------------------------------------
-
-def _connect_ro(db_path) -> sqlite3.Connection:
-    path = Path(db_path)
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    return conn
-
 
 def topics_of(topic: str) -> tuple[str, ...]:
     if topic in (None, "all"):
@@ -105,7 +90,7 @@ def counted_items(db_path, year: int | None = None, date_from=None, date_to=None
         JOIN articles a ON a.id = d.article_id
         WHERE {' AND '.join(where)}
         ORDER BY d.published_at, d.outlet_id, d.article_id, d.topic"""
-    conn = _connect_ro(db_path)
+    conn = read_only(db_path)
     try:
         rows = [dict(row) for row in conn.execute(sql, params)]
         places: dict[int, list[str]] = defaultdict(list)

@@ -6,25 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import zipfile
 from pathlib import Path
 
+from pressmon.pipeline.store import read_only
 from pressmon.pipeline.store.warc import EvidenceError, raw_record, read_payload
 
 MANIFEST_HEADER = ["article_id", "topic", "outlet_id", "published_at", "url", "pack_offset", "payload_sha256"]
 
 
-def _connect_ro(db_path: str | Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
 def article_page(db_path: str | Path, article_id: int) -> tuple[bytes, str]:
     """(the page body as fetched, its SHA-256) of one article; EvidenceError when there is no
     such article, it was never archived, or its record is missing or damaged."""
-    conn = _connect_ro(db_path)
+    conn = read_only(db_path)
     try:
         row = conn.execute("SELECT warc_file, warc_offset, payload_sha256 FROM articles WHERE id = ?",
                            [article_id]).fetchone()
@@ -40,7 +34,7 @@ def article_page(db_path: str | Path, article_id: int) -> tuple[bytes, str]:
 
 def pack_rows(db_path: str | Path, year: int, topic: str = "all") -> list[dict]:
     """The archived records of the items counted for `topic` (or all) published in `year`."""
-    conn = _connect_ro(db_path)
+    conn = read_only(db_path)
     try:
         return [dict(r) for r in conn.execute(
             "SELECT d.article_id, d.topic, d.outlet_id, d.published_at, d.url, a.warc_file, a.warc_offset, "

@@ -7,8 +7,9 @@ fetched pages beside it.
     warc.py        fetched article pages as WARC records, read back byte for byte
 """
 
-from pressmon.pipeline.store.checks import DatabaseProblem, check_database
+from pressmon.pipeline.store.checks import DatabaseProblem, check_database, read_only
 from pressmon.pipeline.store.database import Store, new_run_id
 from pressmon.pipeline.store.migrations import immediate_transaction
 
-__all__ = ["DatabaseProblem", "Store", "check_database", "immediate_transaction", "new_run_id"]
+__all__ = ["DatabaseProblem", "Store", "check_database", "immediate_transaction", "new_run_id",
+           "read_only"]

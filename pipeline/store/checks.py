@@ -11,6 +11,13 @@ from pressmon.pipeline.store.migrations import MIGRATIONS
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+def read_only(path: str | Path) -> sqlite3.Connection:
+    """A connection that can only read `path` (rows as sqlite3.Row): for reports and checks."""
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
 class DatabaseProblem(Exception):
     """The path cannot be used as a pressmon database; the message says why, in one line."""
 
@@ -36,7 +43,7 @@ def check_database(path: str | Path, must_exist: bool = True) -> Path:
     if header != SQLITE_HEADER:
         raise DatabaseProblem(f"{path} is not a SQLite database")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = read_only(path)
         try:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             version = conn.execute("PRAGMA user_version").fetchone()[0]
