@@ -99,3 +99,32 @@ def test_non_article_links_are_never_requested_as_articles():
     found = urls(spider("baogialai").parse_listing(page, section=home))
     assert found and all("-post" in u for u in found)
     assert not any("?" in u for u in found), "tracking parameters are dropped before requesting"
+
+
+def test_the_mirror_is_loaded_only_when_a_crawl_asks_for_it():
+    """A crawl of the real sites never imports the offline mirror or puts its middleware in
+    the chain; with PRESSMON_MIRROR the middleware is there, even after CrawlerProcess merges
+    its own settings into the crawler's again (which once dropped it)."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from scrapy.crawler import CrawlerProcess
+import pressmon.pipeline.cli
+from pressmon.crawlers.spiders.outlets import OUTLET_SPIDERS
+from pressmon.pipeline.crawl.runner import crawl_settings
+
+def middlewares(mirror):
+    process = CrawlerProcess(crawl_settings("x.db", "r1", mirror))
+    crawler = process.create_crawler(OUTLET_SPIDERS["baogialai"])
+    process.create_crawler(crawler)  # what process.crawl(crawler) does first
+    return [str(k) for k in crawler.settings.getdict("DOWNLOADER_MIDDLEWARES")]
+
+live = middlewares(None)
+print(any("mirror" in k for k in live), "pressmon.crawlers.mirror" in sys.modules)
+print(any("MirrorMiddleware" in k for k in middlewares("http://127.0.0.1:9")))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "False", "True"]

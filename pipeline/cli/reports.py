@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pressmon.nlp.documents import TOPICS
+from pressmon.nlp.documents import DOCUMENT_LABELS, TOPICS
 from pressmon.pipeline.cli.options import check_output, db_option, fail, written_whole
 
 
@@ -31,7 +31,7 @@ def _format_of(output: str, fmt: str | None) -> str:
 @click.option("--year", type=click.IntRange(2000, 2100), metavar="YYYY",
               help="Calendar year of publication (Asia/Ho_Chi_Minh dates).")
 @click.option("--topic", type=click.Choice([*TOPICS, "all"]), default="all", show_default=True,
-              help="Document: qd1894 (Quyết định 1894/QĐ-TTg), ct20 (Chỉ thị 20/CT-TTg) or both.")
+              help="Document: " + ", ".join(f"{t} ({label})" for t, label in DOCUMENT_LABELS.items()) + " or all.")
 @click.option("--from", "date_from", metavar="DATE",
               help="First publication day, YYYY-MM-DD or DD/MM/YYYY (inclusive; within --year if given).")
 @click.option("--to", "date_to", metavar="DATE",

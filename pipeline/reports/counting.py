@@ -36,7 +36,7 @@ def topics_of(topic: str) -> tuple[str, ...]:
     if topic in (None, "all"):
         return TOPICS
     if topic not in TOPICS:
-        raise ValueError(f"topic must be qd1894, ct20 or all, not {topic!r}")
+        raise ValueError(f"topic must be {', '.join(TOPICS)} or all, not {topic!r}")
     return (topic,)
 
 
