@@ -298,3 +298,17 @@ def test_every_article_page_is_archived_and_exported_byte_for_byte(demo_db, tmp_
     with zipfile.ZipFile(pack) as archive:
         manifest = archive.read("manifest.csv").decode().splitlines()
     assert len(manifest) - 1 == counted > 0
+
+
+def test_with_progress_bars_the_log_goes_to_its_file_and_a_table_closes_the_crawl(tmp_path, mirror):
+    """What a person at a terminal sees: bars and a closing table, no log lines; Scrapy's
+    whole log is in <db>.crawl.log."""
+    db = tmp_path / "tty.db"
+    result = pressmon("crawl", "--db", str(db), "--outlet", "gialaitv", "--mirror", mirror,
+                      "--politeness-scale", TEST_SCALE, "--progress")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "[scrapy" not in result.stdout + result.stderr
+    assert re.search(r"│ gialaitv\s+│\s+2\d │", result.stdout), result.stdout
+    assert f"Full log: {db}.crawl.log" in result.stdout
+    log = (tmp_path / "tty.db.crawl.log").read_text(encoding="utf-8")
+    assert "[scrapy.core.engine] INFO: Spider opened" in log and "Dumping Scrapy stats" in log
