@@ -163,7 +163,9 @@ def test_unknown_outlets_and_bad_days(folder):
     assert refused(folder, "crawl", "--db", "new.db", "--outlet", "nope").startswith(
         "Error: unknown outlet(s): nope; known: baogialai, ")
     assert refused(folder, "crawl", "--db", "new.db", "--since", "2025-13-01") == \
-        "Error: --since '2025-13-01' is not a day: write YYYY-MM-DD"
+        "Error: --since '2025-13-01' is not a valid day: month must be in 1..12"
+    assert refused(folder, "crawl", "--db", "new.db", "--since", "hôm qua") == \
+        "Error: --since 'hôm qua' is not a day: write YYYY-MM-DD or DD/MM/YYYY"
 
 
 # Ports ------------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def test_scrapy_crawl_works_with_the_same_settings(tmp_path, mirror):
 def test_since_bounds_a_backfill(tmp_path, mirror, manifest):
     db = tmp_path / "since.db"
     result = pressmon("crawl", "--db", str(db), "--outlet", "gialaitv", "--outlet", "gialai-gov",
-                      "--since", "2026-06-01", "--mirror", mirror, "--politeness-scale", TEST_SCALE, "--no-progress")
+                      "--since", "01/06/2026", "--mirror", mirror, "--politeness-scale", TEST_SCALE, "--no-progress")
     assert result.returncode == 0, result.stderr[-3000:]
     stored = {r[0] for r in query(db, "select url from articles")}
     expected = {a["url"] for oid in ("gialaitv", "gialai-gov") for a in manifest["outlets"][oid]["articles"]

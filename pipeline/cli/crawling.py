@@ -26,8 +26,8 @@ def _console():
 @db_option("SQLite file to create or update.", must_exist=False)
 @click.option("--outlet", "outlets", multiple=True, metavar="ID",
               help="Crawl only this outlet (repeatable); see `pressmon outlets`.")
-@click.option("--since", metavar="YYYY-MM-DD", callback=check_since,
-              help="Backfill bound: skip items published before this day.")
+@click.option("--since", metavar="DAY", callback=check_since,
+              help="Backfill bound: skip items published before this day (YYYY-MM-DD or DD/MM/YYYY).")
 @click.option("--mirror", metavar="URL", help="Send every outlet request to this offline mirror, e.g. http://127.0.0.1:8765.")
 @click.option("--politeness-scale", type=float, default=1.0, show_default=True, help=POLITENESS_HELP)
 @click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)

@@ -75,11 +75,12 @@ def load_model_or_fail(path: str | None):
 
 
 def check_since(ctx, param, value):
-    if value:
-        from datetime import date
+    """--since as the spiders take it (YYYY-MM-DD), typed either way a day is written."""
+    if not value:
+        return value
+    from pressmon.crawlers.dates import parse_day
 
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise fail(f"--since {value!r} is not a day: write YYYY-MM-DD") from None
-    return value
+    try:
+        return parse_day(value).isoformat()
+    except ValueError as exc:
+        raise fail(f"--since {exc}") from None
