@@ -2,12 +2,14 @@
 
 ``find_references(text)`` returns every document reference it recognises — a number with a
 type/issuer code ("1894/QĐ-TTg", "20-CT/TW", "08/2022/NĐ-CP", "1234/UBND-KT"), a document
-word with a number ("Quyết định số 1894", "Chỉ thị 20", "Decision No. 1894"), the programme
-code "KC.06/21-30", the titles of the two monitored documents, and an unnumbered plan
-("Kế hoạch triển khai Quyết định 1894…") — and resolves each to one of the monitored documents
-(``document``/``topic``) or to nothing. Look-alikes (a Party directive 20-CT/TW, a provincial
-20/CT-UBND, the 2020 directive 20/CT-TTg on saving electricity, 1894/QĐ-UBND) are returned,
-unresolved; plain numbers ("năm 1894", "1894 người") are never references.
+word with a number ("Quyết định số 1894", "Chỉ thị 20", "Decision No. 1894"), a programme
+code ("KC.06/21-30"), the titles of the watched documents, and an unnumbered plan
+("Kế hoạch triển khai Quyết định 1894…") — and resolves each to a document of the registry
+(``nlp/documents.toml``: ``document``, ``topic``, ``role``) or to nothing. Look-alikes (a
+Party directive 20-CT/TW, a provincial 20/CT-UBND, the 2020 directive 20/CT-TTg on saving
+electricity, 1894/QĐ-UBND) are returned, unresolved; plain numbers ("năm 1894", "1894
+người") are never references. What makes a short form or a look-alike is the registry's
+(``short_form_context``, ``lookalike_context``); how a reference is read is this module's.
 
 How the text is read
 --------------------
@@ -31,9 +33,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from pressmon.nlp.documents import DOCUMENTS, Code, Document
 from pressmon.nlp.normalize import fold_char, fold_with_offsets
 
-__all__ = ["Reference", "find_references", "DOCUMENTS"]
+__all__ = ["Reference", "find_references"]
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,13 @@ class Reference:
     normalised code ("QĐ-TTg", "CT/TW", "NĐ-CP", "UBND-KT"); for a short form it is derived
     from a following "của Thủ tướng Chính phủ"/"của UBND tỉnh"… when that names a body.
     ``signed_on``: ISO date from "ngày 4/9/2025", "ngày 04 tháng 9 năm 2025", "dated
-    September 4, 2025" right after the reference. ``document``: the resolved key (see
-    ``DOCUMENTS``) or None. ``topic``: "qd1894", "ct20" or None.
+    September 4, 2025" right after the reference. ``document``: the resolved key
+    ("1894/QĐ-TTg", "2678/QĐ-BCT", "KC.06/21-30") or None. ``topic``: the registry id of the
+    document it belongs to, or None. ``role``: "document" (the watched document itself),
+    "implementing" (issued to carry it out; counts like the document) or "related"
+    (recorded, never enough on its own), None when unresolved. ``names_signer``: the text
+    names the issuing body right after it ("của Thủ tướng Chính phủ", "of the Prime
+    Minister").
     """
 
     start: int
@@ -62,38 +70,52 @@ class Reference:
     signed_on: str | None
     document: str | None
     topic: str | None
+    role: str | None = None
+    names_signer: bool = False
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
-class _Doc:
-    topic: str
+class _Known:
+    """A document of the registry as the resolver looks it up."""
+
+    key: str
     kind: str
-    number: int
-    issuer: str
-    signed: date
+    signed_on: date | None
+    topic: str
+    role: str
+    watched: Document
 
 
-# The monitored documents and the documents that belong to their topics (docs/design.md).
-# "KC.06/21-30" (the national S&T programme, approved by 1251/QĐ-BKHCN of 14/7/2022) and
-# "gialai-plan-1894" (the provincial plan) are resolved by their own rules below.
-DOCUMENTS: dict[str, _Doc] = {
-    "1894/QĐ-TTg": _Doc("qd1894", "Quyết định", 1894, "QĐ-TTg", date(2025, 9, 4)),
-    "980/QĐ-TTg": _Doc("qd1894", "Quyết định", 980, "QĐ-TTg", date(2023, 8, 22)),
-    "20/CT-TTg": _Doc("ct20", "Chỉ thị", 20, "CT-TTg", date(2025, 7, 12)),
-    "2678/QĐ-BCT": _Doc("ct20", "Quyết định", 2678, "QĐ-BCT", date(2025, 9, 29)),
-}
-KC06 = "KC.06/21-30"
-PLAN_1894 = "gialai-plan-1894"
-TOPIC_OF = {key: doc.topic for key, doc in DOCUMENTS.items()}
-TOPIC_OF.update({KC06: "qd1894", PLAN_1894: "qd1894"})
+def _known_documents() -> tuple[dict[tuple[int, str], _Known], dict[tuple[str, int], _Known], dict[str, _Known]]:
+    """(by number and issuer code, the watched documents by kind and number for short forms,
+    programmes by code) from the registry."""
+    by_code: dict[tuple[int, str], _Known] = {}
+    short: dict[tuple[str, int], _Known] = {}
+    programmes: dict[str, _Known] = {}
+    for doc in DOCUMENTS.values():
+        own = _Known(doc.key, doc.kind, doc.signed_on, doc.id, "document", doc)
+        by_code[(doc.number, doc.issuer)] = short[(doc.kind, doc.number)] = own
+        for role, codes in (("implementing", doc.implementing), ("related", doc.related)):
+            for code in codes:
+                known = _Known(code.key, code.kind, code.signed_on, doc.id, role, doc)
+                if code.number is not None and code.issuer:
+                    by_code[(code.number, code.issuer)] = known
+                elif code.kind == "Chương trình":
+                    programmes[code.key] = known
+                if code.approved_by is not None:  # the decision approving it stands for it
+                    a = code.approved_by
+                    by_code[(a.number, a.issuer)] = _Known(code.key, a.kind, a.signed_on, doc.id, role, doc)
+    return by_code, short, programmes
 
-_BY_CODE: dict[tuple[int, str], str] = {(d.number, d.issuer): k for k, d in DOCUMENTS.items()}
-# The decision approving KC.06/21-30 stands for the programme.
-_KC06_DECISION = (1251, "QĐ-BKHCN", date(2022, 7, 14))
-_KC_DECISION_KEY = (_KC06_DECISION[0], _KC06_DECISION[1])
+
+_BY_CODE, _SHORT_FORMS, _PROGRAMMES = _known_documents()
+_BY_KEY = {k.key: k for k in (*_BY_CODE.values(), *_PROGRAMMES.values())}
+# A plan carrying out a watched document names that document's province plan, if it has one.
+_PROVINCE_PLANS: dict[str, Code] = {d.key: c for d in DOCUMENTS.values() for c in d.implementing
+                                    if c.kind == "Kế hoạch" and c.province}
 
 # --- folding with an index map -----------------------------------------------------------------
 
@@ -174,16 +196,6 @@ _YEAR_RE = re.compile(r"(?:19|20)\d\d")
 _KC_RE = re.compile(
     r"(?:(?<![a-z0-9])chuong\s+trinh\s+(?:(?:ma\s+)?so\s+)?)?"
     r"(?<![a-z0-9])kc\s*[.-]?\s*(\d\d)\s*/\s*(\d\d)\s*-\s*(\d\d)(?!\d)"
-)
-_TITLE_1894_RE = re.compile(
-    r"(?<![a-z0-9])chuong\s+trinh\s+phat\s+trien\s+nganh\s+cong\s+nghiep\s+moi\s+truong"
-    r"(?:\s+viet\s+nam)?\s*,?\s*(?:giai\s+doan\s+)?(?:tu\s+)?(?:nam\s+)?2025\s*(?:-|den)\s*"
-    r"(?:nam\s+)?2030(?!\d)"
-)
-_TITLE_CT20_RE = re.compile(
-    r"(?<![a-z0-9])(?:mot\s+so\s+)?nhiem\s+vu\s+cap\s+bach\s*,?\s*(?:va\s+)?quyet\s+liet\s+"
-    r"(?:de\s+)?ngan\s+chan\s*,?\s*(?:va\s+)?giai\s+quyet\s+(?:tinh\s+trang\s+)?o\s+nhiem\s+"
-    r"moi\s+truong(?![a-z0-9])"
 )
 # "Kế hoạch triển khai Quyết định 1894…": a plan named by what it carries out.
 _PLAN_WORD_RE = re.compile(
@@ -285,12 +297,6 @@ _AUTH_RE = re.compile(
 _PARTY_BODIES = frozenset({"TW", "TU", "ĐU", "HU"})
 _EN_PM_BEFORE_RE = re.compile(r"prime\s+minister'?s?\s+$")
 
-_ENV_OR_PM_RE = re.compile(r"o\s+nhiem|moi\s+truong|thu\s+tuong|pollution|environment|prime\s+minister")
-_ENV_RE = re.compile(r"o\s+nhiem|moi\s+truong|pollution|environment")
-_POWER_SAVING_RE = re.compile(
-    r"tiet\s+kiem\s+(?:dien|nang\s+luong)|(?:saving|save|conserving|conserve)\s+(?:electricity|power|energy)"
-    r"|(?:electricity|power|energy)[\s-]+saving"
-)
 _SENTENCE_END_RE = re.compile(r"(?<!\bno)(?<!\bnr)[.!?;](?=\s)|\n\s*\n(?=\s*[-+•*]|\s*\d+[.)]\s)")
 _PLAN_VERB_RE = re.compile(r"(?<![a-z0-9])(?:thuc\s+hien|trien\s+khai)(?![a-z0-9])")
 _TITLE_LINK_RE = re.compile(
@@ -316,6 +322,7 @@ class _Cand:
     signed_on: date | None = None
     document: str | None = None
     topic: str | None = None
+    role: str | None = None
     trail_end: int = 0  # folded offset after date/body that follow the reference
     short: bool = False  # a kind word and a number, no code
     title: bool = False
@@ -569,9 +576,7 @@ def _kc_candidates(t: _Text) -> list[_Cand]:
     for m in _KC_RE.finditer(t.f):
         code = f"KC.{m.group(1)}/{m.group(2)}-{m.group(3)}"
         cand = _Cand(m.start(), m.end(), "Chương trình", number=code, written_code=True)
-        if code == KC06:
-            cand.document = KC06
-            cand.topic = "qd1894"
+        _take(cand, _PROGRAMMES.get(code))
         cand.trail_end = m.end()
         out.append(cand)
     return out
@@ -579,13 +584,19 @@ def _kc_candidates(t: _Text) -> list[_Cand]:
 
 def _title_candidates(t: _Text) -> list[_Cand]:
     out = []
-    for rx, kind, key in ((_TITLE_1894_RE, "Chương trình", "1894/QĐ-TTg"),
-                          (_TITLE_CT20_RE, "Chỉ thị", "20/CT-TTg")):
-        for m in rx.finditer(t.f):
-            cand = _Cand(m.start(), m.end(), kind, title=True, document=key, topic=TOPIC_OF[key])
-            cand.trail_end = m.end()
-            out.append(cand)
+    for doc in DOCUMENTS.values():
+        for rx in doc.titles:
+            for m in rx.finditer(t.f):
+                cand = _Cand(m.start(), m.end(), doc.title_kind, title=True)
+                _take(cand, _BY_CODE[(doc.number, doc.issuer)])
+                cand.trail_end = m.end()
+                out.append(cand)
     return out
+
+
+def _take(cand: _Cand, known: _Known | None) -> None:
+    if known is not None:
+        cand.document, cand.topic, cand.role = known.key, known.topic, known.role
 
 
 def _date_of(published_at: str | None) -> date | None:
@@ -613,43 +624,55 @@ def _derive_issuer(cand: _Cand) -> None:
         cand.issuer = f"{abbr}/{body}" if body in _PARTY_BODIES else f"{abbr}-{body}"
 
 
-def _resolve(t: _Text, cand: _Cand, pub: date | None, env_or_pm: bool, power_text: bool) -> None:
+class _Context:
+    """What the whole item says, once: the folded text and the given context (title, lead)."""
+
+    def __init__(self, t: _Text, context: str | None):
+        self.texts = (t.f, _fold_with_map(context)[0]) if context else (t.f,)
+        self._seen: dict[re.Pattern, bool] = {}
+
+    def speaks_of(self, pattern: re.Pattern | None) -> bool:
+        if pattern is None:
+            return False
+        if pattern not in self._seen:
+            self._seen[pattern] = any(pattern.search(text) for text in self.texts)
+        return self._seen[pattern]
+
+
+def _resolve(t: _Text, cand: _Cand, pub: date | None, item: _Context) -> None:
     if cand.document is not None or cand.title or cand.number is None:
         return
     if not cand.number.isdigit():
         return
     n = int(cand.number)
     year = cand.year if cand.year is not None else (cand.signed_on.year if cand.signed_on else None)
-    key = None
     if cand.issuer is not None:
-        if (n, cand.issuer) == _KC_DECISION_KEY:
-            if (year is None or year == 2022) and (pub is None or pub >= _KC06_DECISION[2]):
-                cand.document, cand.topic = KC06, "qd1894"
-            return
-        key = _BY_CODE.get((n, cand.issuer))
-        if key is None or DOCUMENTS[key].kind != cand.kind:
+        known = _BY_CODE.get((n, cand.issuer))
+        if known is None or known.kind != cand.kind:
             return
     else:
         if cand.authority == "OTHER":
             return
-        if cand.kind == "Quyết định" and n == 1894:
-            key = "1894/QĐ-TTg"
-        elif cand.kind == "Chỉ thị" and n == 20 and env_or_pm:
-            key = "20/CT-TTg"
-        else:
+        known = _SHORT_FORMS.get((cand.kind, n))
+        if known is None:
             return
-    doc = DOCUMENTS[key]
-    if year is not None and year != doc.signed.year:
-        return
-    if pub is not None and pub < doc.signed:
-        return
-    if key == "20/CT-TTg" and year is None:
-        # The electricity-saving directives 20/CT-TTg are of 2020 and 2023: when the text
-        # dates the reference to 2025 ("ngày 12/7/2025"), power-saving words nearby do not matter.
+        context = known.watched.short_form_context
+        if context is not None and not item.speaks_of(context):
+            return
+    if known.signed_on is not None:
+        if year is not None and year != known.signed_on.year:
+            return
+        if pub is not None and pub < known.signed_on:
+            return
+    lookalike = known.watched.lookalike_context if known.role == "document" else None
+    if lookalike is not None and year is None:
+        # A look-alike of another year (the 2020 and 2023 directives 20/CT-TTg on saving
+        # electricity): when the text dates the reference, its words nearby do not matter.
         s, e = t.sentence(cand.fstart)
-        if _POWER_SAVING_RE.search(t.f, s, e) or power_text:
+        if lookalike.search(t.f, s, e) or (item.speaks_of(lookalike)
+                                           and not item.speaks_of(known.watched.subject_words)):
             return
-    cand.document, cand.topic = key, doc.topic
+    _take(cand, known)
 
 
 def _link_titles(t: _Text, cands: list[_Cand]) -> None:
@@ -664,7 +687,9 @@ def _link_titles(t: _Text, cands: list[_Cand]) -> None:
         if not _TITLE_LINK_RE.match(t.f[prev.trail_end:c.fstart]):
             continue
         if prev.document is None and (prev.written_code or prev.authority not in (None, "TTg", "CP")):
-            c.document = None  # same tasks, other issuer: keeps the topic, not the document
+            # Same tasks, other issuer (a provincial directive carrying them out): the topic,
+            # not the document.
+            c.document, c.role = None, "implementing"
 
 
 def _link_plans(t: _Text, cands: list[_Cand]) -> list[_Cand]:
@@ -676,32 +701,33 @@ def _link_plans(t: _Text, cands: list[_Cand]) -> list[_Cand]:
             continue
         target = cands[i + 1] if i + 1 < len(cands) else None
         linked = False
-        if target is not None and target.document in ("1894/QĐ-TTg", "20/CT-TTg"):
+        watched = _BY_KEY[target.document].watched if target is not None and target.role == "document" else None
+        if watched is not None and watched.plans_count:
             s, e = t.sentence(c.fstart)
             gap = t.f[c.trail_end:target.fstart] if c.trail_end <= target.fstart else ""
             if (target.fstart < e and target.fstart - c.fend <= 250
                     and _PLAN_VERB_RE.search(gap)):
                 linked = True
-                if target.document == "20/CT-TTg":
-                    c.topic = "ct20"  # a plan carrying out Directive 20: topic, no document
-                else:
-                    c.topic = "qd1894"
+                c.topic, c.role = watched.id, "implementing"
+                plan = _PROVINCE_PLANS.get(watched.key)
+                if plan is not None and c.issuer in (None, "KH-UBND"):
                     a, _ = t.span(s, s + 1) if s < len(t.f) else (0, 0)
                     b, _ = t.span(target.fstart, target.fstart + 1)
                     scope = unicodedata.normalize("NFC", t.raw[a:b])
-                    if not _COMMUNE_RE.search(scope.lower()) and not _other_province(scope):
-                        if c.issuer in (None, "KH-UBND"):
-                            c.document = PLAN_1894
+                    if not _COMMUNE_RE.search(scope.lower()) and not _other_province(scope, plan.province):
+                        c.document = plan.key
         if c.number is None and not linked:
             continue  # "kế hoạch triển khai …" of something else: just words
         keep.append(c)
     return keep
 
 
-def _other_province(scope: str) -> bool:
+def _other_province(scope: str, province: str) -> bool:
+    """Does `scope` name a province ("tỉnh Đồng Nai") other than `province` ("Gia Lai")?"""
+    own = province.split()
     for m in _PROVINCE_RE.finditer(scope):
-        w1, w2 = m.group(1), m.group(2) or ""
-        if w1[:1].isupper() and not (w1 == "Gia" and w2 == "Lai"):
+        words = [m.group(1), m.group(2) or ""]
+        if words[0][:1].isupper() and words[:len(own)] != own:
             return True
     return False
 
@@ -719,10 +745,7 @@ def find_references(text: str, published_at: str | None = None,
     if not text:
         return []
     t = _Text(text)
-    fctx = _fold_with_map(context)[0] if context else ""
-    env_or_pm = bool(_ENV_OR_PM_RE.search(t.f) or (fctx and _ENV_OR_PM_RE.search(fctx)))
-    has_env = bool(_ENV_RE.search(t.f) or (fctx and _ENV_RE.search(fctx)))
-    power_text = bool(_POWER_SAVING_RE.search(t.f) or (fctx and _POWER_SAVING_RE.search(fctx))) and not has_env
+    item = _Context(t, context)
     pub = _date_of(published_at)
 
     cands = _number_candidates(t) + _kc_candidates(t) + _title_candidates(t)
@@ -741,10 +764,11 @@ def find_references(text: str, published_at: str | None = None,
 
     for c in cands:
         _derive_issuer(c)
-        _resolve(t, c, pub, env_or_pm, power_text)
+        _resolve(t, c, pub, item)
     for c in cands:
-        if c.title and pub is not None and c.document and pub < DOCUMENTS[c.document].signed:
-            c.document = c.topic = None
+        signed = _BY_KEY[c.document].signed_on if c.title and c.document else None
+        if signed is not None and pub is not None and pub < signed:
+            c.document = c.topic = c.role = None
     _link_titles(t, cands)
     cands = _link_plans(t, cands)
 
@@ -755,6 +779,7 @@ def find_references(text: str, published_at: str | None = None,
         refs.append(Reference(
             start=a, end=b, text=text[a:b], kind=c.kind, number=c.number, year=year,
             issuer=c.issuer, signed_on=c.signed_on.isoformat() if c.signed_on else None,
-            document=c.document, topic=c.topic,
+            document=c.document, topic=c.topic, role=c.role if c.topic else None,
+            names_signer=c.authority not in (None, "OTHER"),
         ))
     return refs

@@ -20,11 +20,18 @@ new regulations, a list of documents for a training day). For a topic, an item i
 
 * every resolved reference to the topic is in the body (none in title or lead), and there
   are at most ``DIGEST_MAX_MENTIONS`` (2) of them; and
-* one of: the item names ≥ ``DIGEST_ALONE_DOCS`` (5) other documents (``other_documents``);
-  or it names ≥ ``DIGEST_MIN_OTHER_DOCS`` (2) and the model's probability is below the topic's
-  threshold; or the probability is below ``DIGEST_OFF_TOPIC`` (0.02) and the item is not
-  about the other topic either (not cited for it in title or lead, not probable for it): the
-  rest of the text is about something else.
+* either the item names ≥ ``DIGEST_ALONE_DOCS`` (5) other documents (``other_documents``:
+  it is a list); or no mention gives the document's date, signer or subject
+  (``is_full_citation``) and one of: it names ≥
+  ``DIGEST_MIN_OTHER_DOCS`` (2) other documents and the model's probability is below the
+  topic's threshold; or the probability is below ``DIGEST_OFF_TOPIC`` (0.02) and the item is
+  not about another watched topic either (not cited for it in title or lead, not probable
+  for it): the rest of the text is about something else.
+
+A citation that gives the document's date, signer or subject is never "in passing": an article about one measure of the directive (Hà Nội's Ring Road 1 motorbike
+ban) that names "Chỉ thị số 20/CT-TTg ngày 12/7/2025" once in its body cites it, however
+little of the rest the model recognises. References to a *related* document (an earlier
+one recorded in the registry, such as 980/QĐ-TTg) never make an item ``cited``.
 
 Such an item gets ``none`` with ``reason`` ``"digest: …"``; its references stay in the output.
 On the corpus (``nlp/data/digests.txt``) the rule was designed against the 25 digests and
@@ -97,6 +104,7 @@ DIGEST_MAX_MENTIONS = 2
 DIGEST_ALONE_DOCS = 5
 DIGEST_MIN_OTHER_DOCS = 2
 DIGEST_OFF_TOPIC = 0.02
+SUBJECT_GAP = 120  # characters between a reference and its title ("…ngày 12/7/2025 về một số…")
 FORMAT_VERSION = 1
 
 DEFAULT_PARAMS = {
@@ -210,7 +218,9 @@ class Prepared:
     head: list[tuple[str, int, int, str]] = field(default_factory=list)
 
     def resolved(self, topic: str) -> list[tuple[str, Reference]]:
-        return [(f, r) for f, r in self.refs if r.topic == topic]
+        """The references that cite the topic: its document or one carrying it out (a related
+        document is recorded, never enough on its own)."""
+        return [(f, r) for f, r in self.refs if r.topic == topic and r.role != "related"]
 
 
 def _field(item: dict, name: str) -> str:
@@ -321,6 +331,15 @@ def other_documents(prep: Prepared, topic: str) -> int:
     return n
 
 
+def is_full_citation(prep: Prepared, field_name: str, ref: Reference) -> bool:
+    """Does the citation give the document's date, signer or subject (its title, as the
+    reference or right after it)? Such a citation is never "in passing"."""
+    if ref.signed_on is not None or ref.names_signer or ref.number is None:
+        return True
+    return any(f == field_name and other.number is None and other.topic == ref.topic
+               and 0 <= other.start - ref.end <= SUBJECT_GAP for f, other in prep.refs)
+
+
 def is_digest(prep: Prepared, topic: str, probability: float | None = None,
               threshold: float = 1.0, other_on_topic: bool = False) -> tuple[bool, str]:
     """Does the item name the topic's document only in passing? (see the module docstring)
@@ -338,6 +357,8 @@ def is_digest(prep: Prepared, topic: str, probability: float | None = None,
     docs = ", ".join(sorted({r.document or "a plan" for _, r in mine}))
     if others >= DIGEST_ALONE_DOCS:
         why = f"{others} other documents named"
+    elif any(is_full_citation(prep, f, r) for f, r in mine):
+        return False, ""
     elif p is not None and others >= DIGEST_MIN_OTHER_DOCS and p < threshold:
         why = f"{others} other documents named, probability {p:.2f} below {threshold:.2f}"
     elif p is not None and p < DIGEST_OFF_TOPIC and not other_on_topic:
@@ -637,11 +658,11 @@ class TopicModel:
             mine = prep.resolved(t)
             digest_reason = None
             if mine:
-                other = TOPICS[1 - TOPICS.index(t)]
-                po = probs[other]
-                other_on_topic = (
+                other_on_topic = any(
                     any(f != "body" for f, _ in prep.resolved(other))
-                    or (po is not None and not math.isnan(po) and po >= self.thresholds[other]))
+                    or (probs[other] is not None and not math.isnan(probs[other])
+                        and probs[other] >= self.thresholds[other])
+                    for other in TOPICS if other != t)
                 digest, why = is_digest(prep, t, prob, threshold, other_on_topic)
                 if digest:
                     digest_reason = why

@@ -22,9 +22,16 @@ KH = "Kế hoạch"
 NQ = "Nghị quyết"
 
 
+WATCHED = {"1894/QĐ-TTg", "20/CT-TTg"}
+RELATED = {"980/QĐ-TTg", "KC.06/21-30"}
+
+
 def R(text, kind, number, issuer=None, document=None, topic=None, year=ANY, signed_on=ANY):
+    """An expected reference; its role follows from the registry's entries for the document."""
+    role = (None if topic is None else "document" if document in WATCHED
+            else "related" if document in RELATED else "implementing")
     return dict(text=text, kind=kind, number=number, issuer=issuer, document=document,
-                topic=topic, year=year, signed_on=signed_on)
+                topic=topic, year=year, signed_on=signed_on, role=role)
 
 
 def QD1894(text, issuer="QĐ-TTg", **kw):
@@ -282,7 +289,7 @@ def _check(text, refs, expected):
         for key in ("year", "signed_on"):
             if w[key] is ANY:
                 w[key] = g[key]
-    assert got == [dict(w) for w in want]
+    assert [{k: g[k] for k in w} for g, w in zip(got, want)] == want and len(got) == len(want)
     for r in refs:
         assert text[r.start:r.end] == r.text
 
@@ -314,7 +321,7 @@ def test_reference_is_frozen_and_serialisable():
     assert json.loads(json.dumps(ref.as_dict())) == {
         "start": 0, "end": 25, "text": "Quyết định số 1894/QĐ-TTg", "kind": "Quyết định",
         "number": "1894", "year": 2025, "issuer": "QĐ-TTg", "signed_on": "2025-09-04",
-        "document": "1894/QĐ-TTg", "topic": "qd1894",
+        "document": "1894/QĐ-TTg", "topic": "qd1894", "role": "document", "names_signer": False,
     }
 
 

@@ -289,7 +289,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
                        {"version": 3, "name": "add_article_places"},
                        {"version": 4, "name": "add_http_validators"},
                        {"version": 5, "name": "add_evidence_and_health"},
-                       {"version": 6, "name": "add_crawl_source"}]
+                       {"version": 6, "name": "add_crawl_source"},
+                       {"version": 7, "name": "add_reference_role"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):

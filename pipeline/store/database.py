@@ -20,7 +20,7 @@ from pressmon.pipeline.store.migrations import immediate_transaction, migrate
 OUTLET_COLUMNS = ("id", "name", "kind", "family", "domain", "home_url", "language")
 REFERENCE_COLUMNS = (
     "field", "start", "end", "text", "kind", "number", "year", "issuer", "signed_on",
-    "document", "topic",
+    "document", "topic", "role",
 )
 # Item keys copied unchanged into the article row.
 ARTICLE_ITEM_COLUMNS = (

@@ -258,8 +258,21 @@ def add_crawl_source(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE crawl_runs ADD COLUMN source TEXT")
 
 
+def add_reference_role(db: sqlite_utils.Database) -> None:
+    """What a resolved reference is to its topic: the watched document itself, a document
+    carrying it out (both cite the topic) or a related one (recorded, never enough on its
+    own). Rows stored before are given the roles of the registry of the time."""
+    db.execute("ALTER TABLE article_references ADD COLUMN role TEXT")
+    db.execute("""UPDATE article_references SET role = CASE
+        WHEN topic IS NULL THEN NULL
+        WHEN document IN ('1894/QĐ-TTg', '20/CT-TTg') THEN 'document'
+        WHEN document IN ('980/QĐ-TTg', 'KC.06/21-30') THEN 'related'
+        ELSE 'implementing' END""")
+
+
 MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
-                               add_http_validators, add_evidence_and_health, add_crawl_source]
+                               add_http_validators, add_evidence_and_health, add_crawl_source,
+                               add_reference_role]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
