@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pressmon.nlp.documents import TOPICS
 
-__all__ = ["CORPUS_DIR", "DIGESTS_FILE", "TOPICS", "load_corpus", "split_of", "by_split",
+__all__ = ["CORPUS_DIR", "DIGESTS_FILE", "TOPICS", "load_corpus", "load_items", "split_of", "by_split",
            "load_digest_ids_topics"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -48,36 +48,49 @@ def split_of(item_id: str) -> str:
 
 
 def load_corpus(folder: str | Path = CORPUS_DIR) -> list[dict]:
-    """Every item of every ``*.jsonl`` file in ``folder``, sorted by file name then line.
-
-    Blank lines are skipped; a line that is not valid JSON, or an item without an ``id``
-    or ``labels``, raises ``ValueError`` naming the file and line. A duplicate id raises too.
-    Each item gets ``"split"`` (from ``split_of``) and ``"source_file"`` added; missing label
-    keys are read as False.
-    """
-    folder = Path(folder)
+    """Every item of every ``*.jsonl`` file in ``folder``, sorted by file name then line (see
+    ``load_items``); a duplicate id across files raises ``ValueError`` too."""
     items: list[dict] = []
     seen: dict[str, str] = {}
-    for path in sorted(folder.glob("*.jsonl")):
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                where = f"{path.name}:{lineno}"
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{where}: not JSON ({exc})") from None
-                if not isinstance(item, dict) or not item.get("id") or "labels" not in item:
-                    raise ValueError(f"{where}: an item needs 'id' and 'labels'")
-                if item["id"] in seen:
-                    raise ValueError(f"{where}: duplicate id {item['id']!r} (also in {seen[item['id']]})")
-                seen[item["id"]] = where
-                labels = item.get("labels") or {}
-                item["labels"] = {t: bool(labels.get(t, False)) for t in TOPICS}
-                item["split"] = split_of(item["id"])
-                item["source_file"] = path.name
-                items.append(item)
+    for path in sorted(Path(folder).glob("*.jsonl")):
+        for item in load_items(path):
+            if item["id"] in seen:
+                raise ValueError(f"{path.name}: duplicate id {item['id']!r} (also in {seen[item['id']]})")
+            seen[item["id"]] = path.name
+            items.append(item)
+    return items
+
+
+def load_items(path: str | Path) -> list[dict]:
+    """The labelled items of one JSON lines file in the corpus format.
+
+    Blank lines are skipped; a line that is not valid JSON, or an item without an ``id``
+    or ``labels``, raises ``ValueError`` naming the file and line, and so does a duplicate
+    id. Each item gets ``"split"`` (from ``split_of``) and ``"source_file"`` added; a label
+    missing for a watched document is read as False.
+    """
+    path = Path(path)
+    items: list[dict] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path.name}:{lineno}"
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{where}: not JSON ({exc})") from None
+            if not isinstance(item, dict) or not item.get("id") or "labels" not in item:
+                raise ValueError(f"{where}: an item needs 'id' and 'labels'")
+            if item["id"] in seen:
+                raise ValueError(f"{where}: duplicate id {item['id']!r}")
+            seen.add(item["id"])
+            labels = item.get("labels") or {}
+            item["labels"] = {t: bool(labels.get(t, False)) for t in TOPICS}
+            item["split"] = split_of(item["id"])
+            item["source_file"] = path.name
+            items.append(item)
     return items
 
 

@@ -105,7 +105,9 @@ DIGEST_ALONE_DOCS = 5
 DIGEST_MIN_OTHER_DOCS = 2
 DIGEST_OFF_TOPIC = 0.02
 SUBJECT_GAP = 120  # characters between a reference and its title ("…ngày 12/7/2025 về một số…")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# The model that ships with pressmon, trained from the repository alone (docs/decisions.md).
+SHIPPED_MODEL = Path(__file__).resolve().parent / "data" / "model" / "topics.npz"
 
 DEFAULT_PARAMS = {
     "seg_words": 150,  # body words segmented for word features (title and lead always)
@@ -297,6 +299,10 @@ _STRONG_DOC_RE = re.compile(
 # Words that name a document only when capitalised ("Quyết định phê duyệt…" in a list, not
 # "quyết định đầu tư"); "kế hoạch"/"chương trình" are left out: a topic's own plan and
 # programme are named so.
+# A document word that points back to one already named: "của chỉ thị", "the directive",
+# "chỉ thị này", "chỉ thị nói trên".
+_POINTS_BACK_BEFORE_RE = re.compile(r"(?<![a-z])(?:cua|the|this|that|its)\s+$")
+_POINTS_BACK_AFTER_RE = re.compile(r"\s+(?:nay|noi\s+tren|tren|do)(?![a-z])")
 _CAP_DOC_RE = re.compile(
     r"(?<![a-z])(?:quyet\s+dinh|thong\s+bao|huong\s+dan|quy\s+che|quy\s+dinh|ket\s+luan)(?![a-z])"
 )
@@ -305,12 +311,13 @@ _CAP_DOC_RE = re.compile(
 def other_documents(prep: Prepared, topic: str) -> int:
     """How many times the item names a document other than the monitored ones.
 
-    Counts, in title, lead and body, outside resolved references (of either topic: an item
-    discussing both documents is not a list of documents): the words for
-    a decree, circular, directive, law, dispatch, resolution, scheme, ordinance, strategy
-    (any case, "pháp luật" excepted), and "Quyết định", "Thông báo", "Hướng dẫn", "Quy chế",
-    "Quy định", "Kết luận" when capitalised. Numbered or not: digests often name documents
-    by what they do ("Nghị định sửa đổi…").
+    Counts, in title, lead and body, outside resolved references (of any topic: an item
+    discussing two watched documents is not a list of documents): the words for a decree,
+    circular, directive, law, dispatch, resolution, scheme, ordinance, strategy (any case,
+    "pháp luật" excepted), and "Quyết định", "Thông báo", "Hướng dẫn", "Quy chế", "Quy
+    định", "Kết luận" when capitalised. Numbered or not: digests often name documents by
+    what they do ("Nghị định sửa đổi…"). A word that points back to a document already
+    named ("của chỉ thị", "the directive", "chỉ thị này") names no new one.
     """
     n = 0
     for name in FIELDS:
@@ -326,6 +333,8 @@ def other_documents(prep: Prepared, topic: str) -> int:
                 if any(a <= m.start() < b for a, b in spans):
                     continue
                 if capital and not text[m.start()].isupper():
+                    continue
+                if _POINTS_BACK_BEFORE_RE.search(folded, 0, m.start()) or _POINTS_BACK_AFTER_RE.match(folded, m.end()):
                     continue
                 n += 1
     return n
@@ -479,26 +488,28 @@ class _HashedCharCounts:
 
 
 class _FastTfidf:
-    """``TfidfVectorizer.transform`` for a fitted vectoriser, several times faster.
+    """``TfidfVectorizer.transform`` from a fitted vocabulary and idf, several times faster,
+    without scikit-learn (the model file holds plain arrays).
 
-    Character n-grams are counted by hashing (``_HashedCharCounts``); word n-grams with
-    ``collections.Counter``, each distinct one looked up once. Same result: sublinear tf,
-    idf, L2 norm (checked by a test against sklearn).
+    Character n-grams (``char_wb``, n ≥ 2) are counted by hashing (``_HashedCharCounts``);
+    word n-grams as scikit-learn builds them (``WORD_PATTERN`` tokens, then n-grams joined by
+    a space) with ``collections.Counter``, each distinct one looked up once. Same result:
+    sublinear tf, idf, L2 norm (checked by a test against scikit-learn).
     """
 
-    def __init__(self, vec):
-        self.analyze = vec.build_analyzer()
+    def __init__(self, terms: list[str], idf: np.ndarray, analyzer: str, ngram_range: tuple[int, int]):
+        lo, hi = ngram_range
+        self.vocab = {term: i for i, term in enumerate(terms)}
         self.hashed = None
-        if vec.analyzer == "char_wb" and not vec.lowercase and vec.preprocessor is None:
-            lo, hi = vec.ngram_range
-            if lo >= 2:
-                self.analyze = _char_wb_analyzer(lo, hi)
-                hashed = _HashedCharCounts(vec.vocabulary_, lo, hi)
-                self.hashed = hashed if hashed.ok else None
-        self.vocab = vec.vocabulary_
-        self.idf = vec.idf_.astype(np.float64)
+        if analyzer == "char_wb":
+            self.analyze = _char_wb_analyzer(lo, hi)
+            hashed = _HashedCharCounts(self.vocab, lo, hi)
+            self.hashed = hashed if hashed.ok else None
+        else:
+            self.analyze = _word_analyzer(lo, hi)
+        self.idf = np.asarray(idf, dtype=np.float64)
         self.n = len(self.vocab)
-        self.sublinear = vec.sublinear_tf
+        self.sublinear = True
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature indices, tf-idf weights) of one text, L2-normalised, unsorted."""
@@ -538,20 +549,43 @@ class _FastTfidf:
 # --- the model -------------------------------------------------------------------------------
 
 
-def _word_analyzer_pattern() -> str:
-    return r"(?u)\b\w\w+\b"
+WORD_PATTERN = r"(?u)\b\w\w+\b"
+
+
+def _word_analyzer(lo: int, hi: int):
+    """scikit-learn's word n-grams: the tokens, then each n-gram of them joined by a space."""
+    token = re.compile(WORD_PATTERN)
+
+    def analyze(text: str) -> list[str]:
+        tokens = token.findall(text)
+        out = tokens[:] if lo == 1 else []
+        for n in range(max(lo, 2), hi + 1):
+            out += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        return out
+
+    return analyze
 
 
 @dataclass
 class TopicModel:
-    """Vectorisers, one calibrated linear model per topic, thresholds and metadata."""
+    """The vocabularies with their idf, one calibrated linear model per topic (coefficients,
+    intercept, the sigmoid's a and b), thresholds and metadata: plain arrays, so a model file
+    needs no particular scikit-learn to be read, and reading it runs no code (no pickle)."""
 
     params: dict
-    word_vec: object
-    char_vec: object
-    models: dict  # topic -> CalibratedClassifierCV
+    topics: tuple[str, ...]
+    word_terms: list[str]
+    word_idf: np.ndarray
+    char_terms: list[str]
+    char_idf: np.ndarray
+    coef: np.ndarray  # (word features + char features, topics)
+    intercept: np.ndarray  # (topics,)
+    a: np.ndarray  # sigmoid calibration: p = 1 / (1 + exp(a * decision + b))
+    b: np.ndarray
     thresholds: dict  # topic -> float
     meta: dict = field(default_factory=dict)
+    # Right after training: the fitted scikit-learn vectorisers and models (not saved).
+    fitted: dict | None = field(default=None, repr=False, compare=False)
 
     # -- metadata --
     @property
@@ -564,20 +598,17 @@ class TopicModel:
 
     # -- features --
     def _fast(self):
-        """Fast transforms and the linear + sigmoid parameters, built once per process."""
+        """Fast transforms and the linear + sigmoid parameters for the registry's topics, built
+        once per process. A topic the model was not trained for gets no probability."""
         fast = self.__dict__.get("_fast_cache")
         if fast is None:
-            coef, intercept, a, b = [], [], [], []
-            for t in TOPICS:
-                cal = self.models[t].calibrated_classifiers_[0]
-                coef.append(cal.estimator.coef_.ravel())
-                intercept.append(float(cal.estimator.intercept_[0]))
-                a.append(cal.calibrators[0].a_)
-                b.append(cal.calibrators[0].b_)
-            fast = {"word": _FastTfidf(self.word_vec), "char": _FastTfidf(self.char_vec),
-                    "n_word": len(self.word_vec.vocabulary_),
-                    "coef": np.vstack(coef).T.astype(np.float64),  # (features, topics)
-                    "intercept": np.array(intercept), "a": np.array(a), "b": np.array(b)}
+            known = [t for t in TOPICS if t in self.topics]
+            columns = [self.topics.index(t) for t in known]
+            fast = {"word": _FastTfidf(self.word_terms, self.word_idf, "word", tuple(self.params["word_ngrams"])),
+                    "char": _FastTfidf(self.char_terms, self.char_idf, "char_wb", tuple(self.params["char_ngrams"])),
+                    "n_word": len(self.word_terms), "known": known,
+                    "coef": self.coef[:, columns].astype(np.float64), "intercept": self.intercept[columns],
+                    "a": self.a[columns], "b": self.b[columns]}
             self.__dict__["_fast_cache"] = fast
         return fast
 
@@ -597,7 +628,7 @@ class TopicModel:
         coefficients at each text's features and a dot product (same numbers as ``_decision``)."""
         f = self._fast()
         coef, n_word = f["coef"], f["n_word"]
-        out = np.empty((len(word_texts), len(TOPICS)))
+        out = np.empty((len(word_texts), len(f["known"])))
         for i, (wt, ct) in enumerate(zip(word_texts, char_texts)):
             wi, ww = f["word"].row(wt)
             ci, cw = f["char"].row(ct)
@@ -614,15 +645,15 @@ class TopicModel:
         """Calibrated probability per topic for prepared items (NaN where not classifiable).
 
         Same numbers as each topic's ``CalibratedClassifierCV.predict_proba`` (a test checks),
-        computed as one sparse product for both topics, without sklearn's per-call checks.
+        computed for every topic at once, without scikit-learn.
         """
         out = {t: np.full(len(preps), np.nan) for t in TOPICS}
         idx = [i for i, p in enumerate(preps) if p.problem is None]
-        if not idx:
+        if not idx or not self._fast()["known"]:
             return out
         probs = self._calibrate(self._decisions([preps[i].word_text for i in idx],
                                                 [preps[i].char_text for i in idx]))
-        for j, t in enumerate(TOPICS):
+        for j, t in enumerate(self._fast()["known"]):
             out[t][idx] = probs[:, j]
         return out
 
@@ -631,7 +662,7 @@ class TopicModel:
         cands = [h for h in prep.head if len(prep.fields[h[0]][h[1]:h[2]].split()) >= 4]
         if not cands:
             return []
-        j = TOPICS.index(topic)
+        j = self._fast()["known"].index(topic)
         scores = self._decisions(
             [h[3] for h in cands],
             [_WS_RE.sub(" ", prep.fields[h[0]][h[1]:h[2]]).lower() for h in cands],
@@ -652,7 +683,7 @@ class TopicModel:
         for t in TOPICS:
             p = probs[t]
             prob = None if (p is None or math.isnan(p)) else round(float(p), 4)
-            threshold = self.thresholds[t]
+            threshold = self.thresholds.get(t, 1.0)
             decision: dict = {"tier": "none", "probability": prob, "evidence": []}
             topics[t] = decision
             mine = prep.resolved(t)
@@ -661,7 +692,7 @@ class TopicModel:
                 other_on_topic = any(
                     any(f != "body" for f, _ in prep.resolved(other))
                     or (probs[other] is not None and not math.isnan(probs[other])
-                        and probs[other] >= self.thresholds[other])
+                        and probs[other] >= self.thresholds.get(other, 1.0))
                     for other in TOPICS if other != t)
                 digest, why = is_digest(prep, t, prob, threshold, other_on_topic)
                 if digest:
@@ -678,6 +709,8 @@ class TopicModel:
                     continue
             if prep.problem is not None:
                 decision["reason"] = prep.problem
+            elif t not in self.topics:
+                decision["reason"] = "the model was trained before this document was watched: retrain it"
             elif prob is not None and prob >= threshold:
                 decision["tier"] = "probable"
                 decision["evidence"] = self._evidence_sentences(prep, t)
@@ -707,41 +740,49 @@ class TopicModel:
 
     # -- persistence --
     def save(self, path: str | Path) -> Path:
-        """Write the model (joblib) and its metadata (``<path>.json`` beside it)."""
-        import joblib
-
+        """Write the model (a compressed ``.npz`` of plain arrays with a JSON header) and its
+        metadata (``<path>.json`` beside it)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"format": FORMAT_VERSION, "params": self.params, "word_vec": self.word_vec,
-                 "char_vec": self.char_vec, "models": self.models,
-                 "thresholds": self.thresholds, "meta": self.meta}
-        joblib.dump(state, path, compress=3)
-        sidecar = _sidecar(path)
-        sidecar.write_text(json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True)
-                           + "\n", encoding="utf-8")
+        header = {"format": FORMAT_VERSION, "params": self.params, "topics": list(self.topics),
+                  "thresholds": self.thresholds, "meta": self.meta}
+        with open(path, "wb") as handle:  # np.savez would add ".npz" to a name without it
+            np.savez_compressed(
+                handle, header=np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+                word_terms=_pack(self.word_terms), word_idf=self.word_idf, char_terms=_pack(self.char_terms),
+                char_idf=self.char_idf, coef=self.coef, intercept=self.intercept, a=self.a, b=self.b)
+        _sidecar(path).write_text(json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                  encoding="utf-8")
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> "TopicModel":
-        import joblib
-
         path = Path(path)
         if not path.is_file():
-            raise ModelNotFound(
-                f"no topic model at {path}: train one with `pressmon nlp train`"
-            )
+            raise ModelNotFound(f"no topic model at {path}: train one with `pressmon nlp train`")
         try:
-            state = joblib.load(path)
-        except Exception:  # joblib/pickle raise many kinds for a file that is not theirs
-            raise ModelError(f"{path} is not a pressmon topic model: train one with `pressmon nlp train`") from None
-        if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
-            raise ModelError(
-                f"{path} is not a pressmon topic model of format {FORMAT_VERSION}: "
-                f"retrain it with `pressmon nlp train`"
-            )
-        return cls(params=state["params"], word_vec=state["word_vec"],
-                   char_vec=state["char_vec"], models=state["models"],
-                   thresholds=state["thresholds"], meta=state["meta"])
+            with np.load(path, allow_pickle=False) as arrays:
+                header = json.loads(arrays["header"].tobytes().decode("utf-8"))
+                if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+                    raise ValueError("format")
+                return cls(params=header["params"], topics=tuple(header["topics"]),
+                           word_terms=_unpack(arrays["word_terms"]), word_idf=arrays["word_idf"],
+                           char_terms=_unpack(arrays["char_terms"]), char_idf=arrays["char_idf"],
+                           coef=arrays["coef"], intercept=arrays["intercept"], a=arrays["a"], b=arrays["b"],
+                           thresholds=header["thresholds"], meta=header["meta"])
+        except Exception:  # numpy, zipfile and json each raise their own kind for a file that is not ours
+            raise ModelError(f"{path} is not a pressmon topic model of format {FORMAT_VERSION}: "
+                             f"train one with `pressmon nlp train`") from None
+
+
+def _pack(terms: list[str]) -> np.ndarray:
+    """Terms as one UTF-8 byte array, NUL-separated: compact and readable without pickle."""
+    return np.frombuffer("\0".join(terms).encode("utf-8"), dtype=np.uint8)
+
+
+def _unpack(array: np.ndarray) -> list[str]:
+    text = array.tobytes().decode("utf-8")
+    return text.split("\0") if text else []
 
 
 def _sidecar(path: Path) -> Path:
@@ -751,13 +792,36 @@ def _sidecar(path: Path) -> Path:
 # --- training --------------------------------------------------------------------------------
 
 
+def _from_fitted(params: dict, word_vec, char_vec, models: dict) -> TopicModel:
+    """The model's arrays out of fitted scikit-learn objects (kept in ``fitted`` for tests)."""
+    def terms(vec) -> list[str]:
+        out = [""] * len(vec.vocabulary_)
+        for term, i in vec.vocabulary_.items():
+            out[i] = term
+        return out
+
+    calibrated = [models[t].calibrated_classifiers_[0] for t in TOPICS]
+    return TopicModel(
+        params=params, topics=TOPICS, word_terms=terms(word_vec), word_idf=word_vec.idf_.astype(np.float64),
+        char_terms=terms(char_vec), char_idf=char_vec.idf_.astype(np.float64),
+        coef=np.vstack([c.estimator.coef_.ravel() for c in calibrated]).T.astype(np.float64),
+        intercept=np.array([float(c.estimator.intercept_[0]) for c in calibrated]),
+        a=np.array([float(c.calibrators[0].a_) for c in calibrated]),
+        b=np.array([float(c.calibrators[0].b_) for c in calibrated]),
+        thresholds={t: 1.0 for t in TOPICS},
+        fitted={"word_vec": word_vec, "char_vec": char_vec, "models": models})
+
+
 def _fingerprint(items: list[dict], dev_items: list[dict] | None, params: dict,
                  negatives: list[dict] | None = None) -> str:
+    """The model's version: a hash of everything that decides its numbers — the items with their
+    labels, the parameters, the topics and the minor versions of scikit-learn and underthesea
+    (pinned in pyproject.toml, so that training from the repository gives the shipped model)."""
     import sklearn
 
     h = hashlib.sha256()
-    h.update(json.dumps({"params": params, "format": FORMAT_VERSION,
-                         "sklearn": sklearn.__version__, "underthesea": _underthesea().__version__},
+    h.update(json.dumps({"params": params, "format": FORMAT_VERSION, "topics": TOPICS,
+                         "sklearn": _minor(sklearn.__version__), "underthesea": _minor(_underthesea().__version__)},
                         sort_keys=True, default=list).encode())
     for group in (items, dev_items or [], negatives or []):
         h.update(b"\x00group")
@@ -766,6 +830,10 @@ def _fingerprint(items: list[dict], dev_items: list[dict] | None, params: dict,
                                  it.get("published_at"), it.get("labels")],
                                 ensure_ascii=False, sort_keys=True).encode())
     return h.hexdigest()[:16]
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
 
 
 def _label(item: dict, topic: str) -> bool:
@@ -813,7 +881,7 @@ def train(items: list[dict], dev_items: list[dict] | None = None, params: dict |
     keep = [i for i, p in enumerate(preps) if p.problem is None]
     train_preps = [preps[i] for i in keep]
     train_items = [items[i] for i in keep]
-    word_vec = TfidfVectorizer(token_pattern=_word_analyzer_pattern(), lowercase=False,
+    word_vec = TfidfVectorizer(token_pattern=WORD_PATTERN, lowercase=False,
                                ngram_range=tuple(params["word_ngrams"]),
                                min_df=params["min_df"], sublinear_tf=True, dtype=np.float32)
     char_vec = TfidfVectorizer(analyzer="char_wb", lowercase=False,
@@ -848,8 +916,7 @@ def train(items: list[dict], dev_items: list[dict] | None = None, params: dict |
         y = np.array([_label(it, t) for it in train_items] + [False] * n_neg)
         counts[t] = {"positive": int(y.sum()), "negative": int((~y).sum())}
         models[t] = make().fit(X, y, sample_weight=weights)
-    model = TopicModel(params=params, word_vec=word_vec, char_vec=char_vec, models=models,
-                       thresholds={t: 1.0 for t in TOPICS})
+    model = _from_fitted(params, word_vec, char_vec, models)
 
     threshold_info = {}
     if dev_items:
@@ -883,6 +950,7 @@ def train(items: list[dict], dev_items: list[dict] | None = None, params: dict |
         "thresholds": model.thresholds,
         "threshold_choice": {"source": source, "target_precision": TARGET_PRECISION,
                              "floor": MIN_THRESHOLD, **threshold_info},
+        "topics": list(TOPICS),
         "features": {"word": len(word_vec.vocabulary_), "char": len(char_vec.vocabulary_)},
         "train_seconds": round(time.perf_counter() - t0, 1),
     }

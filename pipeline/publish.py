@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import socket
 from pathlib import Path
+from string import Template
 
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
@@ -68,10 +69,45 @@ SETTINGS = {
 }
 
 
+def registry_placeholders() -> dict[str, str]:
+    """What metadata.yml's $placeholders stand for: the watched documents and the outlet kinds
+    as their registries have them, in words and as SQL."""
+    from pressmon.crawlers.registry import outlet_kinds
+    from pressmon.nlp.documents import DOCUMENTS
+
+    def case(column: str, labels: dict[str, str]) -> str:
+        whens = " ".join(f"when '{key}' then '{label}'" for key, label in labels.items())
+        return f"case {column} {whens} else {column} end"
+
+    docs = DOCUMENTS.values()
+    return {
+        "document_list": ", ".join(f"{d.id} ({d.label})" for d in docs),
+        "document_labels": ", ".join(d.label for d in docs),
+        "document_short_labels": " và ".join(d.short_label for d in docs),
+        "document_keys": ", ".join(c.key for d in docs for c in (d, *d.implementing, *d.related)),
+        "document_html": "; ".join(f"<strong>{d.label}</strong> ({d.subject})" for d in docs),
+        "document_label_of_topic": case("topic", {d.id: d.label for d in docs}),
+        "outlet_kind_label": case("outlet_kind", outlet_kinds()),
+        "articles_per_document": ",\n  ".join(
+            f"count(distinct case when r.topic = '{d.id}' then a.id end) as articles_{d.id}" for d in docs),
+    }
+
+
+def _fill(value, placeholders: dict[str, str]):
+    if isinstance(value, str):
+        return Template(value).safe_substitute(placeholders)
+    if isinstance(value, dict):
+        return {k: _fill(v, placeholders) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, placeholders) for v in value]
+    return value
+
+
 def load_metadata(db_path: str | Path, folder: Path | None = None) -> dict:
     """metadata.yml, its database section keyed by the name Datasette gives `db_path` (the
     file's stem), so labels, facets and canned queries apply whatever the file is called."""
-    metadata = parse_metadata(((folder or datasette_dir()) / "metadata.yml").read_text(encoding="utf-8"))
+    metadata = _fill(parse_metadata(((folder or datasette_dir()) / "metadata.yml").read_text(encoding="utf-8")),
+                     registry_placeholders())
     name = Path(db_path).stem
     databases = metadata.get("databases") or {}
     if METADATA_DATABASE_KEY in databases and name != METADATA_DATABASE_KEY:

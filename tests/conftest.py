@@ -44,7 +44,7 @@ def query(db: str | Path, sql: str, params=()) -> list[tuple]:
 def isolated_environment(tmp_path_factory):
     """PRESSMON_MODEL in this run's temporary folder; no PRESSMON_DB or PRESSMON_AUTHOR."""
     saved = {name: os.environ.get(name) for name in ("PRESSMON_MODEL", "PRESSMON_DB", "PRESSMON_AUTHOR")}
-    path = tmp_path_factory.mktemp("model") / "topics.joblib"
+    path = tmp_path_factory.mktemp("model") / "topics.npz"
     os.environ["PRESSMON_MODEL"] = str(path)
     os.environ.pop("PRESSMON_DB", None)
     os.environ.pop("PRESSMON_AUTHOR", None)

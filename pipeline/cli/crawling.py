@@ -74,8 +74,8 @@ def _print_summary(db_path, run_id, expected_faults=None, log_file=None) -> None
 @click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 def demo(db_path, serve_after, port, politeness_scale, progress):
     """Crawl the bundled offline mirror of the outlets with the real spiders, store, find
-    document references, classify, and publish with Datasette. Needs no network (the first
-    run trains the topic model on the shipped corpus).
+    document references, classify with the shipped model, and publish with Datasette. Needs
+    no network.
 
     The demo's database holds sample articles only: a crawl of the real sites refuses to
     write into it.
@@ -87,7 +87,6 @@ def demo(db_path, serve_after, port, politeness_scale, progress):
     """
     from pressmon.crawlers.mirror.server import fault_pages, serve_mirror
     from pressmon.pipeline.crawl.runner import CrawlRefused, check_crawl, default_log_file, run_crawl
-    from pressmon.pipeline.decisions.classify import default_model_path, train_model
     from pressmon.pipeline.publish import PortInUse, check_port
 
     host = "127.0.0.1"
@@ -100,11 +99,6 @@ def demo(db_path, serve_after, port, politeness_scale, progress):
         check_crawl(db_path, [], mirror="demo")
     except CrawlRefused as exc:
         raise fail(str(exc)) from None
-    model_path = default_model_path()
-    if not model_path.exists():
-        click.echo(f"No topic model at {model_path}: training one on the shipped corpus first (about a minute).")
-        model, _ = train_model()
-        model.save(model_path)
     show_progress = sys.stderr.isatty() if progress is None else progress
     log_file = default_log_file(db_path) if show_progress else None
     server, base_url = serve_mirror()

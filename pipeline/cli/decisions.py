@@ -9,7 +9,8 @@ import click
 from pressmon.nlp.documents import TIERS, TOPICS
 from pressmon.pipeline.cli.options import db_option, fail, load_model_or_fail
 
-MODEL_HELP = "Trained model file (default: $PRESSMON_MODEL, or topics.joblib in the user data folder)."
+MODEL_HELP = ("Model file (default: $PRESSMON_MODEL, else one trained with `pressmon nlp train` in the user data "
+              "folder, else the model shipped with pressmon).")
 
 
 @click.command()

@@ -7,23 +7,31 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from pressmon.nlp.corpus import by_split, load_corpus
-from pressmon.nlp.evaluate import DEFAULT_REALNEWS, train_corpus_model
-from pressmon.nlp.topics import TOPICS, TopicModel
+from pressmon.nlp.corpus import by_split, load_corpus, load_items
+from pressmon.nlp.evaluate import load_realtopics, train_corpus_model
+from pressmon.nlp.topics import SHIPPED_MODEL, TOPICS, TopicModel
 from pressmon.pipeline.store import Store
 
 
-def default_model_path() -> Path:
-    """$PRESSMON_MODEL, or topics.joblib in the user's data folder (on Linux
-    ~/.local/share/pressmon/models/): a trained model is the user's, never written into
+def user_model_path() -> Path:
+    """Where `pressmon nlp train` writes a model the user trains: $PRESSMON_MODEL, or
+    topics.npz in the user's data folder (on Linux ~/.local/share/pressmon/models/), never
     the installed package."""
     from platformdirs import user_data_path
 
-    return Path(os.environ.get("PRESSMON_MODEL") or user_data_path("pressmon") / "models" / "topics.joblib")
+    return Path(os.environ.get("PRESSMON_MODEL") or user_data_path("pressmon") / "models" / "topics.npz")
+
+
+def default_model_path() -> Path:
+    """The model in force: $PRESSMON_MODEL; else one the user trained; else the shipped one."""
+    if os.environ.get("PRESSMON_MODEL"):
+        return Path(os.environ["PRESSMON_MODEL"])
+    trained = user_model_path()
+    return trained if trained.is_file() else SHIPPED_MODEL
 
 
 def load_model(path: str | Path | None = None) -> TopicModel:
-    """The trained model; `nlp.topics.ModelError` says what is wrong and how to train one."""
+    """The model in force (or at `path`); `nlp.topics.ModelError` says what is wrong."""
     return TopicModel.load(path or default_model_path())
 
 
@@ -52,17 +60,28 @@ def crawled_training_items(db_path: str | Path) -> list[dict]:
     return list(items.values())
 
 
-def train_model(db_path: str | Path | None = None,
-                realnews_path: str | Path | None = DEFAULT_REALNEWS) -> tuple[TopicModel, dict]:
-    """The model `pressmon nlp evaluate` measures (shipped corpus: train split to fit, dev
-    split for thresholds; real-news dev items as extra negatives when that file is present),
-    plus, with a database, its settled items. Returns the model and the training counts."""
+def train_model(db_path: str | Path | None = None, realnews_path: str | Path | None = None,
+                realtopics_path: str | Path | None = None, item_files: tuple = ()) -> tuple[TopicModel, dict]:
+    """The shipped model's recipe (the corpus: train split to fit, dev split for thresholds),
+    which from the repository alone gives the shipped model itself; each extra source must be
+    asked for and gives another version: a database's settled items, real news as negatives,
+    the real-topics items, more labelled items (JSON lines in the corpus format).
+    Returns the model and the training counts."""
     corpus = load_corpus()
     splits = by_split(corpus)
-    extra = crawled_training_items(db_path) if db_path else []
-    model = train_corpus_model(corpus, extra_items=extra, realnews_path=realnews_path)
-    counts = {"corpus_train": len(splits["train"]), "corpus_dev": len(splits["dev"]), "crawled": len(extra)}
+    crawled = crawled_training_items(db_path) if db_path else []
+    topical = realtopics_items(realtopics_path) if realtopics_path else []
+    more = [item for path in item_files for item in load_items(path)]
+    model = train_corpus_model(corpus, extra_items=crawled + topical + more, realnews_path=realnews_path)
+    counts = {"corpus_train": len(splits["train"]), "corpus_dev": len(splits["dev"]), "crawled": len(crawled),
+              "realtopics": len(topical), "items": len(more), "realnews": bool(realnews_path)}
     return model, counts
+
+
+def realtopics_items(path: str | Path) -> list[dict]:
+    """The real-topics items as training items: `cited` or `probable` for a document is positive."""
+    return [{**item, "labels": {t: item["gold"].get(t, "none") != "none" for t in TOPICS}}
+            for item in load_realtopics(path)]
 
 
 def classify_stored(store: Store, model: TopicModel, every_item: bool = False,
