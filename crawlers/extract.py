@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 import htmldate
 import trafilatura
 from cssselect import GenericTranslator
+from trafilatura.utils import load_html
 from lxml import html as lxml_html
 from parsel import Selector
 
@@ -26,6 +29,38 @@ MIN_BODY_CHARS = 80
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "h5", "li", "blockquote", "pre")
 ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting", "VideoObject",
                  "AnalysisNewsArticle", "WebPage"}
+
+# -- Text on an article page that is not the item's own, wherever it sits and whatever its
+# classes. A related-news box, a "see also" line or a caption carries other items' words: a
+# link titled "…triển khai Chỉ thị số 20/CT-TTg…" left in an unrelated item's body would make
+# that item cite the directive; share and print buttons are nobody's words. The registry's
+# `drop` selectors remove the boxes of the templates we know; these rules remove the ones
+# editors paste into the text by hand (see `_drop_boilerplate`). Labels and button words are
+# compared folded (lower case, no diacritics, đ → d), so "TIN LIÊN QUAN", "Tin liên quan:"
+# and ">> Xem thêm" are one label.
+RELATED_LABELS = ("Tin liên quan", "Tin bài liên quan", "Bài liên quan", "Bài viết liên quan",
+                  "Xem thêm", "Đọc thêm", "Cùng chuyên mục", "Tin cùng chuyên mục", "Tin khác",
+                  "Các tin khác", "Có thể bạn quan tâm", "Bạn có thể quan tâm")
+SHARE_WORDS = ("Chia sẻ", "In bài", "In bài viết", "Gửi bài", "Gửi bài viết", "Gửi email",
+               "Lưu bài", "Lưu", "Bình luận", "Sao chép liên kết", "Copy link", "Facebook", "Zalo",
+               "Twitter", "Email", "E-mail", "Share", "Tweet", "Print")
+# A photo credit ends its block ("Ảnh: Hồng Thi", "Quang cảnh hội nghị. Ảnh minh họa"), after
+# the block's start, a sentence or a bracket, so prose such as "hình ảnh: …" is not one.
+PHOTO_CREDIT = re.compile(
+    r"(?:^|[.!?…]\s+|[(\[]\s*|\s[-–—]\s+)"
+    r"(?:(?:ảnh(?:\s+minh\s+h(?:ọa|oạ)|\s+tư\s+liệu)?|nguồn\s+ảnh|đồ\s+h(?:ọa|oạ))"
+    r"\s*:\s*(?:[^.!?:;()\[\]]|\.(?=\S)){1,50}|ảnh\s+minh\s+h(?:ọa|oạ)|ảnh\s+tư\s+liệu)[)\]]?\s*\.?$",
+    re.IGNORECASE)
+# Captions and share bars are short: a longer block ending in a credit, or naming a share
+# button, is prose.
+SHORT_BLOCK_CHARS = 300
+# A block is a list of links when links hold this share of its letters and digits: a
+# paragraph with a link in it is far below, a list of headlines with dates far above.
+LINK_LIST_SHARE = 0.8
+LABEL_SEARCH_CHARS = 60  # a label opens its block: the folded text is read no further
+BOX_TAGS = ("p", "div", "li", "ul", "ol", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot",
+            "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "section",
+            "aside", "header", "footer", "nav", "figure", "center")
 
 
 class ExtractionError(Exception):
@@ -150,6 +185,7 @@ class _Sources:
         for css in drop:
             for node in element.cssselect(css):
                 node.drop_tree()
+        _drop_boilerplate(element, self.outlet, self.url)
         return _paragraphs(element)
 
     # -- JSON-LD
@@ -216,8 +252,12 @@ class _Sources:
 
     # -- generic extractors, last resort
     def trafilatura_body(self, drop) -> str | None:
+        tree = load_html(self.text)  # parsed as trafilatura parses a page itself
+        if tree is None:
+            return None
+        _drop_boilerplate(tree, self.outlet, self.url)
         prune = [GenericTranslator().css_to_xpath(css) for css in drop]
-        text = trafilatura.extract(self.text, url=self.url, include_comments=False, include_tables=False,
+        text = trafilatura.extract(tree, url=self.url, include_comments=False, include_tables=False,
                                    favor_precision=True, prune_xpath=prune or None)
         # trafilatura ends each paragraph with one newline; the selectors give blank-line breaks.
         return "\n\n".join(line for line in text.splitlines() if line.strip()) if text else None
@@ -256,6 +296,137 @@ def _paragraphs(element) -> str | None:
               if not any(parent.tag in BLOCK_TAGS for parent in node.iterancestors())]
     texts = [_clean(node.text_content()) for node in blocks] if blocks else [_clean(element.text_content())]
     return "\n\n".join(t for t in texts if t) or None
+
+
+def _drop_boilerplate(root, outlet: Outlet, page_url: str) -> None:
+    """Remove from `root` (never `root` itself) every block that is not the item's own text:
+    a list of links to the outlet's other articles, a related-news label with the links that
+    follow it or share its block, a share or print bar, a photo credit.
+
+    Blocks are visited innermost first, so a box is judged by its own links, never by those of
+    the article around it; a block holding the article's prose has its box removed first and
+    is then judged by its prose. A body left under MIN_BODY_CHARS makes the page an error.
+    """
+    is_article = _article_link_test(outlet, page_url)
+    for block in reversed(list(root.iter(*BOX_TAGS))):
+        if block is root or not _inside(block, root):
+            continue
+        label = _label_letters(block)
+        if label and label == _letters(_text(block)):
+            _drop_label_and_its_list(block, root)
+        elif _is_boilerplate(block, label, is_article):
+            block.drop_tree()
+
+
+def _is_boilerplate(block, label: int, is_article) -> bool:
+    """Links to the outlet's other articles; a label and links; a share bar; a photo credit."""
+    return (_is_link_list(block, is_article)
+            or label > 0 and _is_link_list(block, _any_link, ignored=label)
+            or _is_share_bar(block) or _is_photo_credit(block))
+
+
+def _article_link_test(outlet: Outlet, page_url: str):
+    """Whether a link opens another article of the outlet (not the page itself)."""
+    own = _absolute(page_url, "")
+    known: dict[str, bool] = {}  # a link is met once per block around it
+
+    def is_article(anchor) -> bool:
+        href = anchor.get("href") or ""
+        if href not in known:
+            url = _absolute(page_url, href)
+            known[href] = bool(url) and url != own and outlet.is_article_url(url)
+        return known[href]
+    return is_article
+
+
+def _absolute(page_url: str, href: str) -> str | None:
+    """The canonical URL a link opens, None for mailto:, javascript: or a malformed one."""
+    try:
+        url = urljoin(page_url, href.strip())
+        return canonical_url(url) if urlsplit(url).scheme in ("http", "https") else None
+    except ValueError:
+        return None
+
+
+def _any_link(anchor) -> bool:
+    return bool((anchor.get("href") or "").strip())
+
+
+def _is_link_list(block, counts, ignored: int = 0) -> bool:
+    """Whether links that `counts` hold LINK_LIST_SHARE of the block's letters and digits,
+    less `ignored` of them (its label)."""
+    letters = _letters(_text(block)) - ignored
+    if letters <= 0:
+        return False
+    linked = sum(_letters(_text(a)) for a in block.iter("a") if counts(a))
+    return linked >= LINK_LIST_SHARE * letters
+
+
+def _label_letters(block) -> int:
+    """Letters and digits of the related-news label the block starts with; 0 without one."""
+    found = _RELATED_LABEL.match(_fold(_text(block)[:LABEL_SEARCH_CHARS]))
+    return _letters(found.group()) if found else 0
+
+
+def _drop_label_and_its_list(label, root) -> None:
+    """A label alone ("Tin liên quan:") heads the link lists right after it, whatever their
+    links open (a portal's box may list another site's news)."""
+    while label.getparent() is not None and label.getparent() is not root \
+            and _letters(_text(label.getparent())) == _letters(_text(label)):
+        label = label.getparent()  # "<tr><td><b>Tin liên quan</b></td></tr>" is one label
+    while not _letters(label.tail or ""):
+        follower = label.getnext()
+        if follower is None or _letters(_text(follower)) and not _is_link_list(follower, _any_link):
+            break
+        follower.drop_tree()  # its tail joins the label's, and is checked next
+    label.drop_tree()
+
+
+def _is_share_bar(block) -> bool:
+    text = _text(block)
+    if len(text) > SHORT_BLOCK_CHARS:
+        return False
+    rest, found = _SHARE_WORD.subn("", _fold(text))
+    return found > 0 and not any(c.isalpha() for c in rest)
+
+
+def _is_photo_credit(block) -> bool:
+    """A caption is a block of its own: a block around other blocks is never one, so a short
+    item's prose cannot go with a credit at its end."""
+    if next(block.iterdescendants(*BOX_TAGS), None) is not None:
+        return False
+    text = _clean(unicodedata.normalize("NFC", _text(block))) or ""
+    return len(text) <= SHORT_BLOCK_CHARS and bool(PHOTO_CREDIT.search(text))
+
+
+def _inside(node, root) -> bool:
+    """False for a node in a subtree already removed."""
+    while node is not None and node is not root:
+        node = node.getparent()
+    return node is root
+
+
+def _text(node) -> str:
+    return node.text_content() if isinstance(node.tag, str) else ""  # a comment has no text
+
+
+def _letters(text: str) -> int:
+    return len(_NOT_LETTER.sub("", text))
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).lower().split())
+
+
+def _words_pattern(words) -> str:
+    return "|".join(r"\s+".join(map(re.escape, _fold(w).split()))
+                    for w in sorted(words, key=len, reverse=True))
+
+
+_NOT_LETTER = re.compile(r"[\W_]+")  # what _letters leaves out: all but letters and digits
+_RELATED_LABEL = re.compile(rf"^\W*(?:{_words_pattern(RELATED_LABELS)})\b[\W_]*")
+_SHARE_WORD = re.compile(rf"\b(?:{_words_pattern(SHARE_WORDS)})\b")
 
 
 def _without_repeated_fields(body: str, fields: dict) -> str:

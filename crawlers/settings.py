@@ -54,8 +54,11 @@ DOWNLOADER_MIDDLEWARES = {
 # the spiders then add its middleware (NewsSpider.update_settings); a real crawl never loads it.
 PRESSMON_MIRROR = None
 
-# No console on a port, and no password printed into every night's log.
+# No console on a port, and no password printed into every night's log. Nor Scrapy's remote
+# control (2.19+): an HTTP server that runs any Python code it is sent, whose token it writes
+# to a job file in the user's home.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -65,11 +66,20 @@ def normalized(text):
 
 
 def test_no_boilerplate_reaches_the_body(demo_db, manifest):
+    """Neither the templates' boxes nor what an editor pasted into the text (a related box of
+    no known class, its links naming a watched document; a photo credit; a share bar)."""
     db, *_ = demo_db
     note = manifest["note"]
     leaks = query(db, "select url from articles where body like ? or body like '%Xem thêm%' "
                       "or lead like '(GLO)%' or body like '%Tin liên quan%'", [f"%{note[:20]}%"])
     assert leaks == []
+    bodies = dict(query(db, "select url, body from articles"))
+    carriers = [a for o in manifest["outlets"].values() for a in o["articles"] if a["pasted"]]
+    hosts = {o["host"] for o in manifest["outlets"].values()}
+    assert {urlsplit(a["url"]).hostname for a in carriers} == hosts  # every CMS family
+    for art in carriers:
+        pasted = [normalized(text) for text in art["pasted"]]
+        assert [text for text in pasted if text in bodies[art["url"]]] == [], art["url"]
 
 
 def test_faults_are_recorded_as_errors_never_as_articles(demo_db, manifest):
@@ -90,7 +100,7 @@ def test_faults_are_recorded_as_errors_never_as_articles(demo_db, manifest):
 
 def test_the_demo_log_says_each_thing_once_and_the_fault_pages_are_expected(demo_db):
     """No line twice (underthesea's import adds no second root handler), no telnet console
-    or its password, and the mirror's deliberate fault pages reported as expected, not as
+    or its password, no remote-control server, and the mirror's deliberate fault pages reported as expected, not as
     errors: in the log at INFO, and in the closing summary apart from real trouble."""
     _, first, _ = demo_db
     log = first.stderr.splitlines()
@@ -100,6 +110,7 @@ def test_the_demo_log_says_each_thing_once_and_the_fault_pages_are_expected(demo
     bare = set(log) - set(stamped)
     assert not messages & bare, f"printed twice: {sorted(messages & bare)[:3]}"
     assert not [line for line in log if re.search(r"(?i)telnet", line) and "TELNETCONSOLE_ENABLED" not in line]
+    assert not [line for line in log if "RemoteControl" in line or "Remote control" in line]
     assert not [line for line in stamped if "] ERROR:" in line or "] CRITICAL:" in line]
     assert "(expected: the demo's page that answers HTTP 500)" in first.stderr
     assert "7 errors on the mirror's deliberate fault pages, as expected:" in first.stdout
@@ -137,18 +148,25 @@ def test_runs_count_pages_per_outlet(demo_db, manifest):
         assert status == "finished" and finished_at
 
 
-def test_references_follow_what_each_item_was_written_as(demo_db, content_by_url):
+def test_references_follow_what_each_item_was_written_as(demo_db, content_by_url, manifest):
     """Items citing a document carry its reference; look-alikes and uncited items carry none,
     except the legal digests ("Điểm tin …" in the sample content), which do list the documents
     in passing: the reference is real, and deciding that it is not coverage is the classifier's
-    work."""
+    work. An item whose page carries a related box naming a document it never cites carries
+    no reference either."""
     db, *_ = demo_db
     topics = {}
     for url, topic in query(db, "select a.url, r.topic from articles a join article_references r "
                                 "on r.article_id = a.id where r.topic is not null"):
         topics.setdefault(url, set()).add(topic)
+    articles = [a for o in manifest["outlets"].values() for a in o["articles"]]
+    named = " ".join(text for a in articles for text in a["pasted"])
+    assert "Chỉ thị số 20/CT-TTg" in named and "Quyết định 1894/QĐ-TTg" in named
+    carriers = {a["url"] for a in articles if a["pasted"]}
     for url, source in content_by_url.items():
         found = topics.get(url, set())
+        if url in carriers:
+            assert found == set(), (url, source["title"], found)
         if source["category"] == "cites_qd1894":
             assert "qd1894" in found, (url, source["title"])
         elif source["category"] == "cites_ct20":

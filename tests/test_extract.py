@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from parsel import Selector
 
 from conftest import FIXTURES, pressmon
 from pressmon.crawlers.extract import ExtractionError, extract_article
@@ -132,3 +133,134 @@ def test_cli_extract_fetches_through_the_spider_politely(mirror):
     assert disallowed.returncode == 1 and disallowed.stdout == ""
     assert disallowed.stderr.strip().splitlines() == [
         "Error: https://baogialai.com.vn/bai-noi-bo-post999007.html: robots: Forbidden by robots.txt"]
+
+
+# ----------------------------------------------------------------------------------------
+# What is not the item's text, wherever it sits and whatever its classes: the registry's
+# `drop` selectors know none of the markup below.
+
+OWN = ("Sáng nay, Sở Nông nghiệp và Môi trường kiểm tra các hồ chứa thủy lợi trên địa bàn tỉnh "
+       "trước mùa mưa bão, tập trung vào những công trình đã xuống cấp.",
+       "Đoàn ghi nhận phần lớn công trình đã được gia cố; một số cống xả vẫn phải sửa chữa xong "
+       "trước ngày 15 tháng sau để bảo đảm an toàn cho vùng hạ du.",
+       "Sở đề nghị các xã bố trí lực lượng trực, theo dõi mực nước và báo cáo ngay khi có sự cố.")
+HEADLINE = "Gia Lai triển khai Chỉ thị số 20/CT-TTg về các nhiệm vụ cấp bách bảo vệ môi trường"
+OTHER = "Phường Pleiku nhân rộng mô hình phân loại rác tại nguồn ở các tổ dân phố"
+PAGES = {  # outlet → (URL of the page, a related article's path, the page around a body)
+    "baogialai": ("https://baogialai.com.vn/kiem-tra-ho-chua-post565999.html",
+                  "/phan-loai-rac-post565001.html",
+                  '<h1 class="article__title">Kiểm tra hồ chứa trước mùa mưa bão</h1>'
+                  '<div class="article__body">{body}</div>'),
+    "congthuong": ("https://congthuong.vn/kiem-tra-ho-chua-412999.htm",
+                   "/phan-loai-rac-412001.htm",
+                   '<header class="header"><a href="/">Báo Công Thương</a></header>'
+                   '<div id="main-detail"><h1 class="post-heading">Kiểm tra hồ chứa trước mùa mưa bão'
+                   '</h1><div class="detail-inner">{body}</div></div>'),
+}
+BOXES = {
+    "labelled list": '<p><strong>Tin liên quan:</strong></p><ul><li>{a}</li><li>{b}</li></ul>',
+    "upper-case label, links to another site": (
+        '<p><b>TIN LIÊN QUAN</b></p><p><a href="https://baochinhphu.vn/trien-khai-102250712.htm">'
+        + HEADLINE + '</a></p><p><a href="https://baochinhphu.vn/tin-khac-102250713.htm">' + OTHER
+        + "</a></p>"),
+    "table, label in its own row, links to another site": (
+        '<table border="1"><tr><td><p><strong>Bài viết liên quan</strong></p></td></tr>'
+        '<tr><td><p>» <a href="https://baochinhphu.vn/trien-khai-102250712.htm">' + HEADLINE
+        + '</a></p></td></tr><tr><td><p>» <a href="https://baochinhphu.vn/tin-khac-102250713.htm">'
+        + OTHER + "</a></p></td></tr></table>"),
+    "table, one cell": ('<table class="x"><tr><td><p><b>Đọc thêm</b></p><p>{a}</p><p>{b}</p></td></tr>'
+                        "</table>"),
+    "see-also lines": "<p>&gt;&gt; Xem thêm: {a}</p><p>&gt;&gt; Xem thêm: {b}</p>",
+    "label and links in one paragraph": "<p><strong>Đọc thêm:</strong> {a}; {b}</p>",
+    "div of an unknown class": ('<div class="box-x"><h4>Cùng chuyên mục</h4><ul><li>{a}</li><li>{b}</li>'
+                                "</ul></div>"),
+    "links with no label": '<ul class="list-x"><li>{a} (12/7/2025)</li><li>{b} (10/7/2025)</li></ul>',
+    "one link with no label": "<p>{a}</p>",
+    "share and print bar": ('<p class="tools"><a href="https://www.facebook.com/sharer/sharer.php?u=x">'
+                            'Chia sẻ</a> | <a href="https://zalo.me/share">Zalo</a> | '
+                            '<a href="javascript:print()">In bài</a> | <a href="mailto:?body=x">Gửi bài</a></p>'),
+    "social buttons": ('<ul class="social"><li><a href="#">Facebook</a></li><li><a href="#">Twitter</a>'
+                       '</li><li><a href="#">Email</a></li><li><span>Lưu bài</span></li></ul>'),
+    "photo credit": '<p style="text-align:center"><em>Ảnh: Hồng Thi</em></p>',
+    "caption with its credit": ("<p><em>Cán bộ kiểm tra việc thực hiện Chỉ thị số 20/CT-TTg tại một "
+                                "nhà máy. Ảnh: T.Thủy</em></p>"),
+}
+
+
+def page_with(outlet_id: str, inserted: str) -> tuple[str, str]:
+    """A page of the outlet whose body is OWN with `inserted` in the middle (its {a} and {b}
+    links to related articles, {related} one's path), and its URL."""
+    url, related, template = PAGES[outlet_id]
+    inserted = inserted.format(a=f'<a href="{related}">{HEADLINE}</a>', related=related,
+                               b=f'<a href="{related}?ref=box">{OTHER}</a>')
+    body = f"<p>{OWN[0]}</p><p>{OWN[1]}</p>{inserted}<p>{OWN[2]}</p>"
+    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Kiểm tra hồ chứa'
+            f"</title></head><body>{template.format(body=body)}</body></html>"), url
+
+
+@pytest.mark.parametrize("outlet_id, method", [("baogialai", "selector"), ("congthuong", "trafilatura")])
+@pytest.mark.parametrize("box", BOXES)
+def test_text_that_is_not_the_item_never_reaches_the_body(box, outlet_id, method):
+    html, url = page_with(outlet_id, BOXES[box])
+    result = extract_article(html, url, load_registry()[outlet_id])
+    assert result.methods["body"] == method
+    assert result.fields["body"] == "\n\n".join(OWN)
+
+
+KEPT = {
+    "a paragraph with a link in it": (
+        "<p>Kế hoạch dựa trên kết quả rà soát năm trước (xem {a}) và ý kiến của các xã, phường "
+        "về những điểm có nguy cơ sạt lở, ngập úng cục bộ.</p>"),
+    "prose that starts with a label": ("<p>Xem thêm thông tin về lịch kiểm tra tại trụ sở UBND các "
+                                       "xã hoặc trên trang điện tử của Sở.</p>"),
+    "prose after a label and a colon": ("<p>Xem thêm: các hồ chứa nhỏ do xã quản lý sẽ được kiểm tra "
+                                        "trong tháng tới.</p>"),
+    "prose after a label, with a short link": (
+        '<p>Đọc thêm hướng dẫn tại <a href="{related}">bài viết này</a> của Sở về cách vận hành '
+        "cửa xả khi mực nước dâng cao trong đêm.</p>"),
+    "a quotation with 'chia sẻ'": "<p>Ông Nguyễn Văn An chia sẻ: “Năm nay hồ đã được nạo vét sớm”.</p>",
+    "prose with 'hình ảnh:'": "<p>Đoàn ghi lại hình ảnh: cửa xả bị rò rỉ, bờ kè sạt một đoạn.</p>",
+}
+
+
+@pytest.mark.parametrize("outlet_id", ["baogialai", "congthuong"])
+@pytest.mark.parametrize("case", KEPT)
+def test_the_items_own_text_is_kept(case, outlet_id):
+    html, url = page_with(outlet_id, KEPT[case])
+    result = extract_article(html, url, load_registry()[outlet_id])
+    kept = Selector(text=html).xpath("string(//p[3])").get()
+    assert result.fields["body"] == "\n\n".join([*OWN[:2], kept, OWN[2]])
+
+
+def test_a_link_to_a_document_is_not_a_link_to_another_article():
+    """A paragraph that is one link to the text of a document is the item's own (trafilatura,
+    on its own, leaves such a paragraph out: this is about the rules above)."""
+    paragraph = ('<p><a href="https://vanban.chinhphu.vn/?docid=214512">Chỉ thị số 20/CT-TTg '
+                 "ngày 12/7/2025 của Thủ tướng Chính phủ</a></p>")
+    html, url = page_with("baogialai", paragraph)
+    body = extract_article(html, url, load_registry()["baogialai"]).fields["body"]
+    assert body.split("\n\n")[2] == "Chỉ thị số 20/CT-TTg ngày 12/7/2025 của Thủ tướng Chính phủ"
+
+
+def test_a_credit_takes_only_its_own_block():
+    """A block holding other blocks is never a caption, even when a credit ends its text."""
+    prose = "Mực nước hồ đã hạ xuống dưới mức báo động."
+    html, url = page_with("baogialai", f"<div><p>{prose}</p><em>Ảnh: Hồng Thi</em></div>")
+    body = extract_article(html, url, load_registry()["baogialai"]).fields["body"]
+    assert body == "\n\n".join([*OWN[:2], prose, OWN[2]])
+
+
+def test_a_label_alone_goes_and_the_prose_after_it_stays():
+    html, url = page_with("baogialai", "<p><strong>Tin liên quan</strong></p>")
+    assert extract_article(html, url, load_registry()["baogialai"]).fields["body"] == "\n\n".join(OWN)
+
+
+def test_a_short_item_that_is_mostly_a_link_list_is_an_error_not_its_links():
+    """With the list gone, what is left is too short to be an article: the page is refused
+    (parse_failed) rather than stored with other items' headlines as its text."""
+    url, related, template = PAGES["baogialai"]
+    body = (f"<p>Mời bạn đọc theo dõi.</p><ul><li><a href='{related}'>{HEADLINE}</a></li>"
+            f"<li><a href='https://baogialai.com.vn/tin-khac-post565002.html'>{OTHER}</a></li></ul>")
+    html = f"<html><body>{template.format(body=body)}</body></html>"
+    with pytest.raises(ExtractionError, match="no article body found"):
+        extract_article(html, url, load_registry()["baogialai"])

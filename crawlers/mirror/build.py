@@ -6,7 +6,8 @@
 Reads sample items (one JSON object a line: outlet, section, title, lead, body, author, tags,
 published, modified, media_kind, …) and writes a static copy of each outlet in its real URL
 shapes and templates under ``sites/<host>/<path>``, plus ``sites/_manifest.json`` (each
-article's URL and fields, for tests). The tree is cleared first. Output depends on the
+article's URL and fields, for tests, with ``pasted``: what an editor pasted into its body that
+is not the item's text, see `pasted`). The tree is cleared first. Output depends on the
 content only: two runs give identical bytes (gzip with mtime=0, sorted input, no clock).
 
 Every page carries ``<p class="sample-note">`` in its footer, outside the selectors the
@@ -195,6 +196,7 @@ class Article:
     modified: datetime | None
     media_kind: str
     source: str                      # file:line the item came from
+    category: str = ""               # what the item was written as (cites_ct20, unrelated, …)
     id: int = 0
     slug: str = ""
     path: str = ""                   # URL path on its host
@@ -275,7 +277,7 @@ def load_content(paths: list[Path]) -> dict[str, list[Article]]:
                     tags=[str(t).strip() for t in raw.get("tags") or [] if str(t).strip()],
                     published=_parse_time(raw["published"], where),
                     modified=_parse_time(raw.get("modified"), where),
-                    media_kind=media_kind, source=where,
+                    media_kind=media_kind, source=where, category=str(raw.get("category") or ""),
                 ))
     for outlet, items in by_outlet.items():
         items.sort(key=lambda a: (a.published, a.title, a.source))
@@ -426,6 +428,98 @@ def paragraphs(a: Article) -> list[str]:
     return [f"<p>{e(p)}</p>" for p in a.body]
 
 
+# What editors paste into an article's text by hand, with none of the classes the registry
+# drops: a related-news box in the middle of the text, a photo with its credit line, a share
+# bar. Every other item written about something else (PASTED_CATEGORIES) carries them, and one
+# link of each box names a watched document, so an extraction that kept the box would make the
+# item cite a document it never names (tests/test_crawl_mirror.py, tests/fixtures/).
+PASTED_CATEGORIES = ("unrelated", "env_general")
+# The headline naming a document, with the content category of the item its link opens.
+DOCUMENT_HEADLINES = (
+    ("cites_ct20", "Gia Lai triển khai Chỉ thị số 20/CT-TTg về các nhiệm vụ cấp bách ngăn chặn "
+                   "ô nhiễm môi trường"),
+    ("cites_qd1894", "Thực hiện Quyết định 1894/QĐ-TTg, phát triển ngành công nghiệp môi trường "
+                     "giai đoạn 2025 - 2030"),
+)
+# Box shapes: label (None: links only), opening, one link, closing — {label}, {url} and
+# {title} are filled in escaped.
+RELATED_BOXES = {
+    "strong-label": ("Tin liên quan", "<p><strong>{label}:</strong></p><ul>",
+                     '<li><a href="{url}">{title}</a></li>', "</ul>"),
+    "table-cell": ("Đọc thêm", '<table class="tbl-inline" align="center"><tbody><tr><td>'
+                               "<p><strong>{label}</strong></p>",
+                   '<p><a href="{url}">{title}</a></p>', "</td></tr></tbody></table>"),
+    "table-rows": ("Bài viết liên quan", '<table border="1" cellpadding="4"><tbody>'
+                                         "<tr><td><p><strong>{label}</strong></p></td></tr>",
+                   '<tr><td><p>» <a href="{url}">{title}</a></p></td></tr>', "</tbody></table>"),
+    "see-also": ("Xem thêm", "", '<p>&gt;&gt; {label}: <a href="{url}">{title}</a></p>', ""),
+    "unknown-div": ("Cùng chuyên mục", '<div class="box-news-inline"><h4>{label}</h4><ul>',
+                    '<li><a href="{url}">{title}</a></li>', "</ul></div>"),
+    "bare-list": (None, '<ul class="list-news-inline">', '<li><a href="{url}">{title}</a></li>',
+                  "</ul>"),
+}
+# The box shapes an outlet's carrying pages take in turn.
+OUTLET_BOXES = {
+    "baogialai": ("strong-label", "table-cell", "see-also", "unknown-div", "bare-list",
+                  "table-rows"),
+    "gialai-gov": ("table-rows", "strong-label", "table-cell", "see-also"),
+    "snnmt-gialai": ("unknown-div", "see-also", "bare-list"),
+    "gialaitv": ("see-also", "bare-list", "strong-label"),
+    "nongnghiepmoitruong": ("unknown-div", "strong-label"),
+    "congthuong": ("see-also", "bare-list"),
+}
+SHARE_TEXT = "Chia sẻ | Zalo | In bài | Gửi bài"
+SHARE_BAR = ('<p class="article-tools"><a href="https://www.facebook.com/sharer/sharer.php?u={url}">'
+             'Chia sẻ</a> | <a href="https://zalo.me/share?u={url}">Zalo</a> | '
+             '<a href="javascript:window.print()">In bài</a> | '
+             '<a href="mailto:?body={url}">Gửi bài</a></p>')
+
+
+@dataclass
+class Pasted:
+    photo: str                       # a photo and its credit line, two paragraphs
+    box: str
+    share: str
+    texts: list[str]                 # what a reader sees of it
+
+
+def pasted(a: Article, items: list[Article]) -> Pasted | None:
+    """What was pasted into `a`, one of its outlet's `items` (paths set), if anything."""
+    candidates = [o for o in items if o.category in PASTED_CATEGORIES and o.media_kind != "photo"]
+    turn = next((k for k, o in enumerate(candidates[1::2]) if o is a), None)
+    if turn is None:
+        return None
+    category, headline = DOCUMENT_HEADLINES[turn % len(DOCUMENT_HEADLINES)]
+    neighbour = neighbours(items, a, 1)[0]
+    cited = next((o for o in items if o.category == category), neighbour)
+    shapes = OUTLET_BOXES[a.outlet]
+    label, opening, link, closing = RELATED_BOXES[shapes[turn % len(shapes)]]
+    box = (opening.format(label=e(label or ""))
+           + "".join(link.format(label=e(label or ""), url=e(url), title=e(title))
+                     for title, url in ((headline, cited.url), (neighbour.title, neighbour.url)))
+           + closing)
+    credit = f"Ảnh: {a.author or 'PV'}"
+    photo = (f'<p style="text-align:center"><img src="/uploads/{a.slug}-2.jpg" alt=""></p>'
+             f'<p style="text-align:center"><em>{e(credit)}</em></p>')
+    return Pasted(photo=photo, box=box, share=SHARE_BAR.format(url=e(quote_plus(a.url))),
+                  texts=[t for t in (label, headline, neighbour.title, credit, SHARE_TEXT) if t])
+
+
+def pasted_texts(a: Article, items: list[Article]) -> list[str]:
+    extra = pasted(a, items)
+    return extra.texts if extra else []
+
+
+def body_blocks(a: Article, items: list[Article]) -> list[str]:
+    """The body as its editor left it: the content's paragraphs with, on a page that carries
+    them, a photo and its credit, a related box mid-text and a share bar at the end."""
+    paras = paragraphs(a)
+    extra = pasted(a, items)
+    if extra is None:
+        return paras
+    return paras[:2] + [extra.photo] + paras[2:3] + [extra.box] + paras[3:] + [extra.share]
+
+
 def neighbours(items: list[Article], a: Article, n: int = 2) -> list[Article]:
     """`n` other articles of the outlet, deterministic: the next ones in ID order."""
     if len(items) < 2:
@@ -484,7 +578,7 @@ def build_zce(tree: Tree, items: list[Article]) -> dict:
         elif a.media_kind == "audio":
             media = (f'<div class="article__audio"><audio controls preload="none" '
                      f'src="https://{host}/media/podcast/{a.slug}.mp3"></audio></div>')
-        paras = paragraphs(a)
+        paras = body_blocks(a, items)
         figure = (f'<figure class="image"><img class="cms-photo" src="{PIXEL}" '
                   f'data-src="/uploads/{a.slug}.jpg" alt="{e(a.title)}">'
                   f'<figcaption>Ảnh minh họa. Ảnh: {e(a.author or "PV")}</figcaption></figure>')
@@ -695,7 +789,7 @@ def build_govportal(tree: Tree, outlet: str, items: list[Article]) -> dict:
                           + "".join(f'<li><a href="{e(o.path)}">{e(o.title)}</a> '
                                     f'<span class="date">({dmy(o.published)})</span></li>'
                                     for o in others) + "</ul></div>")
-        paras = paragraphs(a)
+        paras = body_blocks(a, items)
         figure = (f'<figure class="image"><img src="/uploads/news/{a.slug}.jpg" alt="">'
                   f"<figcaption>Ảnh: {e(a.author or 'Cổng TTĐT')}</figcaption></figure>")
         content = "".join(paras[:1]) + figure + "".join(paras[1:])
@@ -821,7 +915,7 @@ def build_wordpress(tree: Tree, items: list[Article]) -> dict:
             media = (f'<figure class="wp-block-audio"><audio controls '
                      f'src="{site}/wp-content/uploads/{a.published:%Y/%m}/{a.slug}.mp3">'
                      "</audio></figure>")
-        paras = paragraphs(a)
+        paras = body_blocks(a, items)
         figure = (f'<figure class="wp-caption aligncenter"><img src="{site}/wp-content/uploads/'
                   f'{a.published:%Y/%m}/{a.slug}.jpg" alt="">'
                   f'<figcaption class="wp-caption-text">Ảnh: {e(a.author or "GLTV")}</figcaption>'
@@ -941,7 +1035,7 @@ def build_generic(tree: Tree, outlet: str, items: list[Article]) -> dict:
     footer = f'<footer class="footer"><p>{e(site_name)}</p>{footer_note()}</footer>'
 
     for a in items:
-        paras = paragraphs(a)
+        paras = body_blocks(a, items)
         related = neighbours(items, a)
         ld = json_ld(_news_article_ld(a, site_name))
         if nnmt:
@@ -1039,6 +1133,7 @@ def build(content: list[Path] | None = None, out: Path = SITES_DIR) -> dict:
                     "tags": a.tags, "published": iso(a.published),
                     "modified": iso(a.modified) if a.modified else None,
                     "media_kind": a.media_kind, "source": a.source,
+                    "pasted": pasted_texts(a, items),
                 } for a in sorted(items, key=lambda a: a.id)],
             }
             for outlet, items in by_outlet.items()
