@@ -40,6 +40,20 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Sign:
+    """Words that show an item is about the document without naming it (what the document
+    orders, or the document while it was drafted): an ``anchor`` with a cue of every
+    ``near`` group within ``window`` characters of it, in an item published on or after
+    ``since`` (or undated)."""
+
+    label: str
+    anchor: re.Pattern
+    near: tuple[re.Pattern, ...]
+    window: int
+    since: date
+
+
+@dataclass(frozen=True)
 class Document:
     id: str
     label: str
@@ -58,6 +72,7 @@ class Document:
     plans_count: bool
     implementing: tuple[Code, ...]
     related: tuple[Code, ...]
+    signs: tuple[Sign, ...] = ()
 
     @property
     def key(self) -> str:
@@ -68,7 +83,8 @@ class Document:
         """What `pressmon documents --json` prints."""
         return {"id": self.id, "number": self.key, "kind": self.kind, "title": self.subject, "label": self.label,
                 "short_label": self.short_label, "signed_on": self.signed_on.isoformat(), "signer": self.signer,
-                "implementing": [c.key for c in self.implementing], "related": [c.key for c in self.related]}
+                "implementing": [c.key for c in self.implementing], "related": [c.key for c in self.related],
+                "signs": [s.label for s in self.signs]}
 
 
 def _patterns(entry: dict, name: str, where: str) -> tuple[re.Pattern, ...]:
@@ -83,6 +99,23 @@ def _patterns(entry: dict, name: str, where: str) -> tuple[re.Pattern, ...]:
 
 def _alternation(patterns: tuple[re.Pattern, ...]) -> re.Pattern | None:
     return re.compile("|".join(f"(?:{p.pattern})" for p in patterns)) if patterns else None
+
+
+def _sign(entry: dict, where: str, signed_on: date) -> Sign:
+    anchor = _alternation(_patterns(entry, "anchor", where))
+    groups = entry.get("near") or []
+    if not entry.get("label") or anchor is None or not isinstance(groups, list):
+        raise DocumentsError(f"{where}: needs a label, anchor patterns and near (a list of pattern lists)")
+    near = tuple(_alternation(_patterns({"near": g}, "near", where)) for g in groups)
+    if any(p is None for p in near):
+        raise DocumentsError(f"{where}: near: every group needs at least one pattern")
+    window = entry.get("window", 300)
+    if not isinstance(window, int) or window <= 0:
+        raise DocumentsError(f"{where}: window must be a positive number of characters")
+    since = entry.get("since", signed_on)
+    if not isinstance(since, date):
+        raise DocumentsError(f"{where}: since must be a date, like 2025-07-12")
+    return Sign(label=entry["label"], anchor=anchor, near=near, window=window, since=since)
 
 
 def _code(entry: dict, where: str) -> Code:
@@ -117,7 +150,8 @@ def _document(entry: dict, n: int) -> Document:
         lookalike_context=_alternation(_patterns(entry, "lookalike_context", where)),
         plans_count=bool(entry.get("plans_count", False)),
         implementing=tuple(_code(c, f"{where} implementing") for c in entry.get("implementing", [])),
-        related=tuple(_code(c, f"{where} related") for c in entry.get("related", [])))
+        related=tuple(_code(c, f"{where} related") for c in entry.get("related", [])),
+        signs=tuple(_sign(m, f"{where} signs[{i}]", entry["signed_on"]) for i, m in enumerate(entry.get("signs", []))))
 
 
 def load_documents(path: str | Path | None = None) -> dict[str, Document]:

@@ -128,12 +128,14 @@ def train_corpus_model(corpus: list[dict] | None = None, extra_items: list[dict]
     """The model that ships: fitted on the corpus ``train`` split, thresholds on its ``dev``
     split — the same model (same version) wherever the repository is. Extra data gives
     another model, and must be asked for: ``extra_items`` (a database's settled items, more
-    labelled examples) join the fitting items; with ``realnews_path``, real-news dev half A
-    are extra negatives when fitting and half B when choosing thresholds."""
+    labelled examples) join the corpus by their ``split`` (an item without one is split by
+    its id, as the corpus is); with ``realnews_path``, real-news dev half A are extra
+    negatives when fitting and half B when choosing thresholds."""
     corpus = load_corpus() if corpus is None else corpus
     rn_a, rn_b = realnews_dev_halves(realnews_path)
-    fit = [it for it in corpus if split_of(it["id"]) == "train"] + list(extra_items)
-    dev = [it for it in corpus if split_of(it["id"]) == "dev"]
+    both = [*corpus, *extra_items]
+    fit = [it for it in both if it.get("split", split_of(it["id"])) == "train"]
+    dev = [it for it in both if it.get("split", split_of(it["id"])) == "dev"]
     dev_all, note = _threshold_dev(dev, rn_b)
     return train(fit, dev_all, params=params, dev_note=note, prepare_fn=prepare_fn,
                  negatives=rn_a)
@@ -143,7 +145,7 @@ def _label(item, topic):
     return bool(item["labels"].get(topic))
 
 
-def _score_results(items: list[dict], results: list[dict]) -> dict:
+def score_results(items: list[dict], results: list[dict]) -> dict:
     out = {}
     for t in TOPICS:
         gold = [_label(it, t) for it in items]
@@ -203,7 +205,7 @@ def _cross_validate(items: list[dict], rn_a, rn_b, prep, params, folds=5) -> dic
         held = [items[i] for i in b]
         model = train(fit, None, params=params, prepare_fn=prep, negatives=rn_a)
         results = model.classify_prepared([prep(it) for it in held])
-        scores = _score_results(held, results)
+        scores = score_results(held, results)
         scores["thresholds"] = model.thresholds
         per_fold.append(scores)
         pooled_items += held
@@ -218,7 +220,7 @@ def _cross_validate(items: list[dict], rn_a, rn_b, prep, params, folds=5) -> dic
                                     "std": statistics.pstdev(v) if len(v) > 1 else 0.0}
                                 for m, v in vals.items()}
     return {"folds": per_fold, "summary": summary,
-            "pooled": _score_results(pooled_items, pooled_results),
+            "pooled": score_results(pooled_items, pooled_results),
             "errors": _errors(pooled_items, pooled_results),
             "_held_out": {it["id"]: r for it, r in zip(pooled_items, pooled_results)}}
 
@@ -352,7 +354,7 @@ def evaluate(corpus: list[dict] | None = None, realnews_path: str | Path | None 
     model = train_corpus_model(corpus, realnews_path=realnews_path if train_with_realnews else None,
                                params=params, prepare_fn=prep)
     test_results = model.classify_prepared([prep(it) for it in test_items])
-    test = _score_results(test_items, test_results)
+    test = score_results(test_items, test_results)
     test["errors"] = _errors(test_items, test_results)
     log("test split done")
 
@@ -560,8 +562,10 @@ def model_card(result: dict) -> str:
     counts = m["training_counts"]
     lines = [f"# Topic model {m['version']}", "",
              f"Trained {m['trained_at']} by `pressmon nlp evaluate --model-out`, for the documents "
-             + ", ".join(f"`{t}`" for t in m["topics"]) + ". It decides `probable`; `cited` comes from the "
-             "references the registry resolves (nlp/documents.toml).", "",
+             + ", ".join(f"`{t}`" for t in m["topics"]) + ". It decides `probable` where the registry "
+             "(nlp/documents.toml) does not: `cited` comes from the references it resolves, and a sign "
+             "of a document (what the document orders, the document while drafted) makes an item "
+             "`probable` whatever the model says.", "",
              "## Training data", "",
              f"The corpus written for the project (nlp/data/corpus/, {result['corpus']['items']} items): its "
              "`train` split to fit (" + ", ".join(f"{t}: {c['positive']} positive, {c['negative']} negative"

@@ -36,7 +36,7 @@ from datetime import date
 from pressmon.nlp.documents import DOCUMENTS, Code, Document
 from pressmon.nlp.normalize import fold_char, fold_with_offsets
 
-__all__ = ["Reference", "find_references"]
+__all__ = ["Reference", "find_references", "FoldedText", "date_of"]
 
 
 @dataclass(frozen=True)
@@ -295,7 +295,12 @@ _AUTH_RE = re.compile(
     + r")(?![a-z0-9])"
 )
 _PARTY_BODIES = frozenset({"TW", "TU", "ĐU", "HU"})
-_EN_PM_BEFORE_RE = re.compile(r"prime\s+minister'?s?\s+$")
+# The Prime Minister named as the signer just before a reference: "the Prime Minister's
+# Directive No. 20", "Thủ tướng Chính phủ đã ban hành Chỉ thị số 20", "Prime Minister Pham
+# Minh Chinh signed Directive 20/CT-TTg".
+_PM_BEFORE_RE = re.compile(
+    r"(?:prime\s+minister'?s?|(?:(?:thu\s+tuong|prime\s+minister)(?:\s+chinh\s+phu)?(?:\s+[a-z]+){0,4}?"
+    r"\s+(?:da\s+|vua\s+|has\s+)?(?:ky\s+ban\s+hanh|ky|ban\s+hanh|signed|issued)))\s+$")
 
 _SENTENCE_END_RE = re.compile(r"(?<!\bno)(?<!\bnr)[.!?;](?=\s)|\n\s*\n(?=\s*[-+•*]|\s*\d+[.)]\s)")
 _PLAN_VERB_RE = re.compile(r"(?<![a-z0-9])(?:thuc\s+hien|trien\s+khai)(?![a-z0-9])")
@@ -328,7 +333,7 @@ class _Cand:
     title: bool = False
 
 
-class _Text:
+class FoldedText:
     """The input, its folded copy and the offset maps between them."""
 
     def __init__(self, text: str):
@@ -376,7 +381,7 @@ def _valid_seg(seg_f: str, orig: str, spaced: bool) -> bool:
     return True
 
 
-def _parse_tail(t: _Text, tail_start: int, tail: str) -> tuple[int | None, str | None, str | None, int]:
+def _parse_tail(t: FoldedText, tail_start: int, tail: str) -> tuple[int | None, str | None, str | None, int]:
     """Read "/2022/NĐ-CP", "/QĐ-TTg", "-CT/TW" after a number.
 
     Returns (year, issuer, type_kind, folded end of what was used). ``type_kind`` is the kind
@@ -511,7 +516,7 @@ def _kind_of_word(word: str) -> str:
     raise AssertionError(word)  # pragma: no cover - the regex only matches these words
 
 
-def _number_candidates(t: _Text) -> list[_Cand]:
+def _number_candidates(t: FoldedText) -> list[_Cand]:
     f = t.f
     out: list[_Cand] = []
     for m in _REF_RE.finditer(f):
@@ -543,14 +548,14 @@ def _number_candidates(t: _Text) -> list[_Cand]:
                      written_code=issuer is not None, short=issuer is None)
         if cand.short and not _short_form_ok(t, m, kind, year):
             continue
-        if kind_word and _EN_PM_BEFORE_RE.search(f, max(0, start - 20), start):
-            cand.authority = "TTg"  # "the Prime Minister's Directive No. 20"
+        if kind_word and _PM_BEFORE_RE.search(f, max(0, start - 80), start):
+            cand.authority = "TTg"
         _read_trailer(f, end, cand)
         out.append(cand)
     return out
 
 
-def _short_form_ok(t: _Text, m: re.Match[str], kind: str, year: int | None) -> bool:
+def _short_form_ok(t: FoldedText, m: re.Match[str], kind: str, year: int | None) -> bool:
     """Is "<kind word> <number>" a reference, or a count ("quyết định 20 dự án")?"""
     f = t.f
     after = f[m.end("num"):m.end("num") + 40]
@@ -571,7 +576,7 @@ def _short_form_ok(t: _Text, m: re.Match[str], kind: str, year: int | None) -> b
     return True
 
 
-def _kc_candidates(t: _Text) -> list[_Cand]:
+def _kc_candidates(t: FoldedText) -> list[_Cand]:
     out = []
     for m in _KC_RE.finditer(t.f):
         code = f"KC.{m.group(1)}/{m.group(2)}-{m.group(3)}"
@@ -582,7 +587,7 @@ def _kc_candidates(t: _Text) -> list[_Cand]:
     return out
 
 
-def _title_candidates(t: _Text) -> list[_Cand]:
+def _title_candidates(t: FoldedText) -> list[_Cand]:
     out = []
     for doc in DOCUMENTS.values():
         for rx in doc.titles:
@@ -599,7 +604,7 @@ def _take(cand: _Cand, known: _Known | None) -> None:
         cand.document, cand.topic, cand.role = known.key, known.topic, known.role
 
 
-def _date_of(published_at: str | None) -> date | None:
+def date_of(published_at: str | None) -> date | None:
     if not published_at:
         return None
     try:
@@ -627,7 +632,7 @@ def _derive_issuer(cand: _Cand) -> None:
 class _Context:
     """What the whole item says, once: the folded text and the given context (title, lead)."""
 
-    def __init__(self, t: _Text, context: str | None):
+    def __init__(self, t: FoldedText, context: str | None):
         self.texts = (t.f, _fold_with_map(context)[0]) if context else (t.f,)
         self._seen: dict[re.Pattern, bool] = {}
 
@@ -639,7 +644,7 @@ class _Context:
         return self._seen[pattern]
 
 
-def _resolve(t: _Text, cand: _Cand, pub: date | None, item: _Context) -> None:
+def _resolve(t: FoldedText, cand: _Cand, pub: date | None, item: _Context) -> None:
     if cand.document is not None or cand.title or cand.number is None:
         return
     if not cand.number.isdigit():
@@ -675,7 +680,7 @@ def _resolve(t: _Text, cand: _Cand, pub: date | None, item: _Context) -> None:
     _take(cand, known)
 
 
-def _link_titles(t: _Text, cands: list[_Cand]) -> None:
+def _link_titles(t: FoldedText, cands: list[_Cand]) -> None:
     """A title right after another reference is that document's title ("Chỉ thị 05/CT-UBND về
     một số nhiệm vụ cấp bách…" is a provincial directive on the same tasks, not 20/CT-TTg)."""
     for i, c in enumerate(cands):
@@ -692,7 +697,7 @@ def _link_titles(t: _Text, cands: list[_Cand]) -> None:
             c.document, c.role = None, "implementing"
 
 
-def _link_plans(t: _Text, cands: list[_Cand]) -> list[_Cand]:
+def _link_plans(t: FoldedText, cands: list[_Cand]) -> list[_Cand]:
     """A plan followed in its sentence by "thực hiện/triển khai <1894 or 20/CT-TTg>"."""
     keep = []
     for i, c in enumerate(cands):
@@ -744,9 +749,9 @@ def find_references(text: str, published_at: str | None = None,
     """
     if not text:
         return []
-    t = _Text(text)
+    t = FoldedText(text)
     item = _Context(t, context)
-    pub = _date_of(published_at)
+    pub = date_of(published_at)
 
     cands = _number_candidates(t) + _kc_candidates(t) + _title_candidates(t)
     for m in _PLAN_WORD_RE.finditer(t.f):

@@ -7,8 +7,10 @@ One decision per item and topic, in three **tiers**:
     context and the item's ``published_at``) resolves a reference to a document of the topic —
     unless the item is a **digest** for that topic (below).
 ``probable``
-    No citation, but the topic model's calibrated probability is at or above the topic's
-    threshold. The threshold is chosen on the dev items that are not cited for the topic
+    No citation, but the item shows a *sign* of the document (``nlp.signs``, from the
+    registry: what the document itself orders, such as Hà Nội's petrol motorbikes out of Ring
+    Road 1 from 1/7/2026, or the document while it was drafted), whatever its language; or
+    the topic model's calibrated probability is at or above the topic's threshold. The threshold is chosen on the dev items that are not cited for the topic
     (see ``choose_threshold``) as the lowest probability at which precision is ≥ 0.9,
     never below 0.5.
 ``none``
@@ -64,7 +66,8 @@ probability.
 Evidence
 --------
 ``cited``: the span of each resolved reference of the topic (field, start, end, text,
-document; offsets in the normalised field). ``probable``: the 1–3 sentences with the highest
+document; offsets in the normalised field). ``probable`` by a sign: its span (field,
+start, end, text, sign, document). ``probable`` by the model: the 1–3 sentences with the highest
 contribution to the topic's decision function — each sentence featurised alone, word and
 character features, intercept left out — among the sentences the word features read (title,
 lead, body up to ``seg_words``, already segmented: no second segmentation), with field,
@@ -87,9 +90,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from pressmon.nlp.documents import TOPICS
+from pressmon.nlp.documents import DOCUMENTS, TOPICS
 from pressmon.nlp.normalize import fold, normalize_text
 from pressmon.nlp.references import Reference, find_references
+from pressmon.nlp.signs import SignMatch, find_signs
 
 __all__ = [
     "TOPICS", "FIELDS", "TopicModel", "ModelError", "ModelNotFound", "train", "choose_threshold",
@@ -106,6 +110,8 @@ DIGEST_MIN_OTHER_DOCS = 2
 DIGEST_OFF_TOPIC = 0.02
 SUBJECT_GAP = 120  # characters between a reference and its title ("…ngày 12/7/2025 về một số…")
 FORMAT_VERSION = 2
+# Bumped whenever the text a model reads changes (preparation, features): part of its version.
+FEATURES_VERSION = 2
 # The model that ships with pressmon, trained from the repository alone (docs/decisions.md).
 SHIPPED_MODEL = Path(__file__).resolve().parent / "data" / "model" / "topics.npz"
 
@@ -218,11 +224,21 @@ class Prepared:
     char_text: str = ""  # whole text, lower case
     # The sentences the word features read: (field, start, end, segmented lower-case text).
     head: list[tuple[str, int, int, str]] = field(default_factory=list)
+    signs: list[tuple[str, SignMatch]] = field(default_factory=list)  # (field, match)
 
     def resolved(self, topic: str) -> list[tuple[str, Reference]]:
         """The references that cite the topic: its document or one carrying it out (a related
         document is recorded, never enough on its own)."""
         return [(f, r) for f, r in self.refs if r.topic == topic and r.role != "related"]
+
+    def rivals(self, topic: str) -> list[Reference]:
+        """References to another document of the same kind and issuer as the topic's (another
+        Directive of the Prime Minister, for 20/CT-TTg), not of the topic: an item naming one
+        and never the topic's document is about that one."""
+        document = DOCUMENTS[topic]
+        return [r for _, r in self.refs
+                if r.topic != topic and r.kind == document.kind and r.number != document.number
+                and fold(r.issuer or "") == fold(document.issuer)]
 
 
 def _field(item: dict, name: str) -> str:
@@ -251,6 +267,24 @@ class _Segmenter:
         return cls._fn(text, format="text").lower()
 
 
+_KIND_TOKENS = {"Quyết định": "qd", "Chỉ thị": "ct", "Kế hoạch": "kh", "Nghị quyết": "nq", "Thông tư": "tt",
+                "Nghị định": "nd", "Công văn": "cv", "Luật": "luat", "Chương trình": "ctr"}
+
+
+def _other_document_tokens(refs: list[tuple[str, Reference]]) -> list[str]:
+    """A word per numbered reference to a document that does not cite a watched one
+    ("zzotherct" for another directive, "zzrelated" for a related document): an item whose
+    instrument is another document (a city's own directive on dust, the 2017 scheme) is
+    about that document, and the model can learn so from the look-alikes."""
+    tokens = []
+    for _, ref in refs:
+        if ref.role == "related":
+            tokens.append("zzrelated")
+        elif ref.topic is None and ref.number:
+            tokens.append("zzother" + _KIND_TOKENS.get(ref.kind, "doc"))
+    return tokens
+
+
 def prepare(item: dict, params: dict | None = None, features: bool = True) -> Prepared:
     """Normalise an item's fields, find its references and build its feature texts.
 
@@ -269,7 +303,9 @@ def prepare(item: dict, params: dict | None = None, features: bool = True) -> Pr
         if fields[name]:
             for r in find_references(fields[name], published_at, whole):
                 refs.append((name, r))
-    prep = Prepared(fields, published_at, refs, language_problem(whole))
+    prep = Prepared(fields, published_at, refs, language_problem(whole),
+                    signs=[(name, s) for name in FIELDS if fields[name]
+                           for s in find_signs(fields[name], published_at)])
     if features and prep.problem is None:
         budget = params.get("seg_words")
         budget = math.inf if budget is None else budget
@@ -283,7 +319,7 @@ def prepare(item: dict, params: dict | None = None, features: bool = True) -> Pr
                 if name == "body":
                     words += len(sentence.split())
                 prep.head.append((name, a, b, _Segmenter.segment(sentence)))
-        prep.word_text = "\n".join(h[3] for h in prep.head)
+        prep.word_text = "\n".join([*(h[3] for h in prep.head), *_other_document_tokens(refs)])
         prep.char_text = _WS_RE.sub(" ", whole).lower()
     return prep
 
@@ -687,6 +723,7 @@ class TopicModel:
             decision: dict = {"tier": "none", "probability": prob, "evidence": []}
             topics[t] = decision
             mine = prep.resolved(t)
+            signs = [dict(s.as_dict(), field=f) for f, s in prep.signs if s.topic == t]
             digest_reason = None
             if mine:
                 other_on_topic = any(
@@ -694,7 +731,9 @@ class TopicModel:
                     or (probs[other] is not None and not math.isnan(probs[other])
                         and probs[other] >= self.thresholds.get(other, 1.0))
                     for other in TOPICS if other != t)
-                digest, why = is_digest(prep, t, prob, threshold, other_on_topic)
+                # An item showing a sign of the document is about it, not a digest.
+                digest, why = (False, None) if signs else is_digest(prep, t, prob, threshold,
+                                                                      other_on_topic)
                 if digest:
                     digest_reason = why
                 else:
@@ -707,10 +746,18 @@ class TopicModel:
                     if prep.problem is not None:
                         decision["reason"] = f"{prep.problem}: cited by reference only"
                     continue
-            if prep.problem is not None:
+            if signs:
+                decision["tier"] = "probable"
+                decision["evidence"] = signs
+                decision["reason"] = "a sign of the document: " + signs[0]["sign"]
+            elif prep.problem is not None:
                 decision["reason"] = prep.problem
             elif t not in self.topics:
                 decision["reason"] = "the model was trained before this document was watched: retrain it"
+            elif prob is not None and prob >= threshold and prep.rivals(t):
+                rival = prep.rivals(t)[0]
+                decision["reason"] = (f"names {rival.text}, another {rival.kind} of the same issuer, and never "
+                                      f"{DOCUMENTS[t].key}: about that one (probability {prob:.2f})")
             elif prob is not None and prob >= threshold:
                 decision["tier"] = "probable"
                 decision["evidence"] = self._evidence_sentences(prep, t)
@@ -763,16 +810,20 @@ class TopicModel:
         try:
             with np.load(path, allow_pickle=False) as arrays:
                 header = json.loads(arrays["header"].tobytes().decode("utf-8"))
-                if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
-                    raise ValueError("format")
+                if not isinstance(header, dict) or "format" not in header:
+                    raise ValueError("no header")
+                if header["format"] != FORMAT_VERSION:
+                    raise ModelError(f"{path} is a topic model of format {header['format']}, this pressmon reads "
+                                     f"format {FORMAT_VERSION}: train one with `pressmon nlp train`")
                 return cls(params=header["params"], topics=tuple(header["topics"]),
                            word_terms=_unpack(arrays["word_terms"]), word_idf=arrays["word_idf"],
                            char_terms=_unpack(arrays["char_terms"]), char_idf=arrays["char_idf"],
                            coef=arrays["coef"], intercept=arrays["intercept"], a=arrays["a"], b=arrays["b"],
                            thresholds=header["thresholds"], meta=header["meta"])
+        except ModelError:
+            raise
         except Exception:  # numpy, zipfile and json each raise their own kind for a file that is not ours
-            raise ModelError(f"{path} is not a pressmon topic model of format {FORMAT_VERSION}: "
-                             f"train one with `pressmon nlp train`") from None
+            raise ModelError(f"{path} is not a pressmon topic model: train one with `pressmon nlp train`") from None
 
 
 def _pack(terms: list[str]) -> np.ndarray:
@@ -815,19 +866,19 @@ def _from_fitted(params: dict, word_vec, char_vec, models: dict) -> TopicModel:
 def _fingerprint(items: list[dict], dev_items: list[dict] | None, params: dict,
                  negatives: list[dict] | None = None) -> str:
     """The model's version: a hash of everything that decides its numbers — the items with their
-    labels, the parameters, the topics and the minor versions of scikit-learn and underthesea
+    labels, the parameters, the features, the topics and the minor versions of scikit-learn and underthesea
     (pinned in pyproject.toml, so that training from the repository gives the shipped model)."""
     import sklearn
 
     h = hashlib.sha256()
-    h.update(json.dumps({"params": params, "format": FORMAT_VERSION, "topics": TOPICS,
+    h.update(json.dumps({"params": params, "format": FORMAT_VERSION, "features": FEATURES_VERSION, "topics": TOPICS,
                          "sklearn": _minor(sklearn.__version__), "underthesea": _minor(_underthesea().__version__)},
                         sort_keys=True, default=list).encode())
     for group in (items, dev_items or [], negatives or []):
         h.update(b"\x00group")
         for it in sorted(group, key=lambda x: str(x.get("id"))):
             h.update(json.dumps([it.get("id"), it.get("title"), it.get("lead"), it.get("body"),
-                                 it.get("published_at"), it.get("labels")],
+                                 it.get("published_at"), it.get("labels"), it.get("kind")],
                                 ensure_ascii=False, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
@@ -842,10 +893,12 @@ def _label(item: dict, topic: str) -> bool:
 
 def _threshold_population(preps: list[Prepared], items: list[dict], probs: np.ndarray,
                           topic: str):
-    """Items on which ``probable`` decides: classifiable and not cited for the topic."""
+    """Items on which the model's probability decides: classifiable, not cited for the topic,
+    no sign of it, no rival document named."""
     p, y = [], []
     for prep, item, pr in zip(preps, items, probs):
-        if prep.problem is not None or prep.resolved(topic):
+        if (prep.problem is not None or prep.resolved(topic) or prep.rivals(topic)
+                or any(s.topic == topic for _, s in prep.signs)):
             continue
         p.append(pr)
         y.append(_label(item, topic))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
 from click.testing import CliRunner
 
-from pressmon.nlp.topics import TopicModel
+from pressmon.nlp.topics import SHIPPED_MODEL, TopicModel
 from pressmon.pipeline.decisions.classify import crawled_training_items
 from pressmon.pipeline.cli import cli
 from pressmon.pipeline.store import Store
@@ -49,6 +51,19 @@ def test_the_command_and_the_pipeline_make_the_same_decision(model_path):
     result = CliRunner().invoke(cli, ["nlp", "classify", "--model", str(model_path)],
                                 input=json.dumps({"id": 1, **CITING}, ensure_ascii=False) + "\n")
     assert json.loads(result.output)["topics"] == json.loads(json.dumps(model.classify(CITING)["topics"]))
+
+
+def test_training_from_the_repository_gives_the_shipped_model(topic_model):
+    """`pressmon nlp train` with no extra data (the conftest model) is the model in the package,
+    and the card beside it describes that model."""
+    shipped = TopicModel.load(SHIPPED_MODEL)
+    assert topic_model.version == shipped.version
+    assert topic_model.thresholds == pytest.approx(shipped.thresholds, abs=1e-6)
+    assert topic_model.word_terms == shipped.word_terms and topic_model.char_terms == shipped.char_terms
+    np.testing.assert_allclose(topic_model.coef, shipped.coef, rtol=1e-6, atol=1e-9)
+    card = SHIPPED_MODEL.with_suffix(".card.md").read_text(encoding="utf-8")
+    assert card.startswith(f"# Topic model {shipped.version}")
+    assert all(f"| {t} | {v:.3f} |" in card for t, v in shipped.thresholds.items())
 
 
 def test_missing_model_says_how_to_train(tmp_path):

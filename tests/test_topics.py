@@ -240,6 +240,55 @@ def test_english_item_citing_the_directive_is_cited(model):
     assert out["topics"]["qd1894"]["tier"] == "none"
 
 
+# Written for this test: Hà Nội's petrol motorbikes out of Ring Road 1, the directive unnamed.
+RING_ROAD_BODY = (
+    "Từ ngày 1/7/2026, mô tô, xe gắn máy chạy xăng sẽ không được lưu thông trong khu vực Vành đai 1. "
+    "Các phường đang lập danh sách hộ dân cần hỗ trợ chuyển đổi sang xe điện và bố trí thêm điểm sạc."
+)
+
+
+def test_a_sign_of_the_directive_makes_an_uncited_item_probable(model):
+    item = {"title": "Phường Hoàn Kiếm chuẩn bị cho việc dừng xe máy xăng", "body": RING_ROAD_BODY,
+            "published_at": PUB}
+    d = model.classify(item)["topics"]["ct20"]
+    assert d["tier"] == "probable"
+    [evidence] = d["evidence"]
+    assert evidence["sign"].startswith("Không để mô tô, xe gắn máy chạy xăng")
+    assert evidence["document"] == "20/CT-TTg" and evidence["field"] == "body"
+    assert RING_ROAD_BODY[evidence["start"]:evidence["end"]] == evidence["text"]
+    assert "Vành đai 1" in evidence["text"] and "xăng" in evidence["text"]
+    assert d["reason"].startswith("a sign of the document")
+    # The same words before the directive was signed are other policy.
+    before = model.classify(dict(item, published_at="2025-06-30T08:00:00+07:00"))["topics"]["ct20"]
+    assert not any("sign" in e for e in before["evidence"])
+    # Ring Road 1 without petrol motorbikes is no sign.
+    traffic = dict(item, body="Đường Vành đai 1 đoạn Ô Chợ Dừa ùn tắc kéo dài do thi công cống thoát nước.")
+    assert not prepare(traffic, model.params, features=False).signs
+
+
+def test_a_sign_reads_english_and_the_draft_counts_before_signing(model):
+    english = model.classify({"title": "Hanoi to keep petrol motorbikes out of Ring Road 1",
+                              "body": "From July 2026 gasoline motorbikes may no longer circulate "
+                                      "inside Ring Road 1, the city said.", "published_at": PUB})
+    assert english["topics"]["ct20"]["tier"] == "probable"
+    draft = model.classify({"title": "Họp về dự thảo chương trình",
+                            "body": "Phó Thủ tướng chủ trì cuộc họp về dự thảo Chương trình phát triển ngành "
+                                    "công nghiệp môi trường, yêu cầu làm rõ chỉ tiêu cho thiết bị trong nước.",
+                            "published_at": "2025-07-02T16:00:00+07:00"})
+    d = draft["topics"]["qd1894"]
+    assert d["tier"] == "probable" and d["evidence"][0]["document"] == "1894/QĐ-TTg"
+
+
+def test_a_sign_keeps_a_citation_in_a_list_from_being_a_digest(model):
+    body = DIGEST_BODY.replace("Quyết định số 1894/QĐ-TTg phê duyệt một chương trình của Chính phủ",
+                               "Chỉ thị số 20/CT-TTg về môi trường") + "\n" + RING_ROAD_BODY
+    d = model.classify({"title": "Văn bản mới trong tuần", "body": body, "published_at": PUB})["topics"]["ct20"]
+    assert d["tier"] == "cited"
+    listed = model.classify({"title": "Văn bản mới trong tuần", "published_at": PUB,
+                             "body": body.replace(RING_ROAD_BODY, "")})["topics"]["ct20"]
+    assert listed["tier"] == "none" and listed["reason"].startswith("digest")
+
+
 def test_classify_many_keeps_order(model):
     items = [{}, {"title": "Quyết định số 1894/QĐ-TTg", "body": "Phát triển ngành công nghiệp "
               "môi trường, tái chế chất thải rắn và xử lý nước thải.", "published_at": PUB}, "x"]
@@ -256,11 +305,15 @@ def test_missing_or_foreign_model_files_are_refused_clearly(tmp_path):
     for name, content in (("empty.npz", b""), ("text.npz", b"not a model"),
                           ("pickle.npz", b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00N.")):
         (tmp_path / name).write_bytes(content)
-        with pytest.raises(ModelError, match="is not a pressmon topic model of format 2"):
+        with pytest.raises(ModelError, match="is not a pressmon topic model: train one"):
             TopicModel.load(tmp_path / name)
     np.savez_compressed(tmp_path / "other.npz", x=np.arange(3))  # a numpy file, not a model
     with pytest.raises(ModelError, match="is not a pressmon topic model"):
         TopicModel.load(tmp_path / "other.npz")
+    header = np.frombuffer(json.dumps({"format": 1}).encode(), dtype=np.uint8)
+    np.savez_compressed(tmp_path / "old.npz", header=header)  # a model of another format
+    with pytest.raises(ModelError, match=r"old.npz is a topic model of format 1, this pressmon reads format 2"):
+        TopicModel.load(tmp_path / "old.npz")
 
 
 def test_save_load_round_trip(model, corpus, tmp_path):

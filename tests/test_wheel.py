@@ -1,7 +1,8 @@
 """The package as a user installs it: a wheel built from this checkout, installed into an
 environment of its own (not editable), run from a folder outside the repository. It must hold
-everything under the one name `pressmon`, run the demo (training its model from the shipped
-corpus), serve the whole site (metadata, templates, plugins) and classify text."""
+everything under the one name `pressmon`, run the demo and classify text with the model it ships
+(no training step, nothing written into the package or the user's data folder), and serve the
+whole site (metadata, templates, plugins)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def test_everything_installed_is_under_pressmon(wheel):
 def test_the_installed_package_runs_the_demo_serves_the_site_and_classifies(installed, tmp_path):
     folder = tmp_path / "somewhere-else"
     folder.mkdir()
-    model = tmp_path / "user-data" / "topics.joblib"
+    home = tmp_path / "home"  # a new user: no model of their own, no PRESSMON_MODEL
+    user = {"HOME": str(home), "XDG_DATA_HOME": str(home / ".local" / "share"), "PRESSMON_MODEL": ""}
     generic = subprocess.run([str(installed / "bin" / "python"), "-c",
                               "import importlib.util as u; print([m for m in ('crawlers', 'nlp', 'pipeline') "
                               "if u.find_spec(m)])"], cwd=folder, capture_output=True, text=True, check=True)
@@ -76,20 +78,28 @@ def test_the_installed_package_runs_the_demo_serves_the_site_and_classifies(inst
                             "print(c.__file__)"], cwd=folder, capture_output=True, text=True, check=True)
     assert where.stdout.startswith(str(installed)), where.stdout
 
-    demo = run(installed, folder, "demo", "--no-serve", "--politeness-scale", TEST_SCALE, "--no-progress",
-               env={"PRESSMON_MODEL": str(model)})
+    package = installed / "lib"
+    before = sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts)
+    demo = run(installed, folder, "demo", "--no-serve", "--politeness-scale", TEST_SCALE, "--no-progress", env=user)
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-3000:]
-    assert "training one on the shipped corpus" in demo.stdout and model.is_file()
-    assert "pressmon.db: 164 articles" in demo.stdout
+    assert "pressmon.db: 164 articles" in demo.stdout and "train" not in demo.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["pressmon.db", "pressmon.warc"]
 
-    item = {"id": 1, "title": "Gia Lai triển khai Chỉ thị số 20/CT-TTg",
-            "body": "Thực hiện Chỉ thị số 20/CT-TTg của Thủ tướng Chính phủ về ngăn chặn ô nhiễm môi trường, "
-                    "tỉnh lập đoàn kiểm tra các cơ sở xả thải."}
-    classified = run(installed, folder, "nlp", "classify", input=json.dumps(item, ensure_ascii=False) + "\n",
-                     env={"PRESSMON_MODEL": str(model)})
+    items = [{"id": 1, "title": "Gia Lai triển khai Chỉ thị số 20/CT-TTg",
+              "body": "Thực hiện Chỉ thị số 20/CT-TTg của Thủ tướng Chính phủ về ngăn chặn ô nhiễm môi trường, "
+                      "tỉnh lập đoàn kiểm tra các cơ sở xả thải."},
+             {"id": 2, "title": "Doanh nghiệp chế tạo thiết bị xử lý nước thải tìm đối tác",
+              "body": "Một doanh nghiệp cơ khí ở Gia Lai giới thiệu thiết bị xử lý nước thải, tháp hấp thụ khí thải "
+                      "và máy ép rác sản xuất trong nước tại hội chợ công nghệ môi trường, mong thay hàng nhập khẩu.",
+              "published_at": "2026-03-02"}]
+    classified = run(installed, folder, "nlp", "classify",
+                     input="".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), env=user)
     assert classified.returncode == 0, classified.stderr[-2000:]
-    assert json.loads(classified.stdout)["topics"]["ct20"]["tier"] == "cited"
+    first, second = (json.loads(line) for line in classified.stdout.splitlines())
+    assert first["topics"]["ct20"]["tier"] == "cited"
+    assert second["topics"]["qd1894"]["tier"] == "probable" and second["topics"]["qd1894"]["probability"] > 0.5
+    assert not home.exists()  # nothing trained or saved for the user
+    assert sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts) == before
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -80,7 +80,7 @@ def train_model(db_path: str | Path | None = None, realnews_path: str | Path | N
 
 def realtopics_items(path: str | Path) -> list[dict]:
     """The real-topics items as training items: `cited` or `probable` for a document is positive."""
-    return [{**item, "labels": {t: item["gold"].get(t, "none") != "none" for t in TOPICS}}
+    return [{**item, "split": "train", "labels": {t: item["gold"].get(t, "none") != "none" for t in TOPICS}}
             for item in load_realtopics(path)]
 
 
