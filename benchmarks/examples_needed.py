@@ -43,13 +43,14 @@ def main() -> None:
     print("| document | positives in train | probable recall | probable precision | final F1 |")
     print("|---|---|---|---|---|")
     for topic in args.topic or TOPICS:
-        positives = [it for it in splits["train"] if it["labels"].get(topic)]
-        others = [it for it in splits["train"] if not it["labels"].get(topic)]
+        positives = [it["id"] for it in splits["train"] if it["labels"].get(topic)]
         for size in [*(s for s in args.sizes if s < len(positives)), len(positives)]:
             rows = []
             for draw in range(args.draws if size < len(positives) else 1):
-                kept = random.Random(draw).sample(positives, size)
-                model = train(others + kept, splits["dev"], prepare_fn=prepared)
+                kept = set(random.Random(draw).sample(positives, size))
+                # The corpus order kept: calibration folds follow it.
+                fit = [it for it in splits["train"] if not it["labels"].get(topic) or it["id"] in kept]
+                model = train(fit, splits["dev"], prepare_fn=prepared)
                 scores = score_results(splits["test"], model.classify_prepared(test_preps))[topic]
                 rows.append((scores["probable"]["recall"] or 0.0, scores["probable"]["precision"],
                              scores["final"]["f1"] or 0.0))

@@ -576,8 +576,9 @@ def model_card(result: dict) -> str:
              "", "## Thresholds", "",
              "| document | threshold | rule |", "|---|---|---|"]
     for t, v in m["thresholds"].items():
-        lines.append(f"| {t} | {v:.3f} | lowest probability at which dev precision ≥ "
-                     f"{m['threshold_choice']['target_precision']}, never below {m['threshold_choice']['floor']} |")
+        lines.append(f"| {t} | {v:.3f} | halfway between the lowest probability at which dev precision ≥ "
+                     f"{m['threshold_choice']['target_precision']} and the next below it, never below "
+                     f"{m['threshold_choice']['floor']} |")
     lines += ["", "## Figures", "", "| target | measured | met |", "|---|---|---|"]
     for name, value, ok in _checks(result):
         lines.append(f"| {name} | {value} | {'yes' if ok else ('–' if ok is None else 'NO')} |")

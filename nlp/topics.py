@@ -10,9 +10,11 @@ One decision per item and topic, in three **tiers**:
     No citation, but the item shows a *sign* of the document (``nlp.signs``, from the
     registry: what the document itself orders, such as Hà Nội's petrol motorbikes out of Ring
     Road 1 from 1/7/2026, or the document while it was drafted), whatever its language; or
-    the topic model's calibrated probability is at or above the topic's threshold. The threshold is chosen on the dev items that are not cited for the topic
-    (see ``choose_threshold``) as the lowest probability at which precision is ≥ 0.9,
-    never below 0.5.
+    the topic model's calibrated probability is at or above the topic's threshold, and the
+    item names no rival document (another of the same kind and issuer) instead. The
+    threshold is chosen on the dev items where the probability decides (see
+    ``choose_threshold``): halfway between the lowest probability at which precision is
+    ≥ 0.9 and the next one below it, never below 0.5.
 ``none``
     Neither. Empty, too short or non-Vietnamese text is always ``none``, with a ``reason``,
     and no probability (the model is not applied; resolved references are still listed).
@@ -112,6 +114,8 @@ SUBJECT_GAP = 120  # characters between a reference and its title ("…ngày 12/
 FORMAT_VERSION = 2
 # Bumped whenever the text a model reads changes (preparation, features): part of its version.
 FEATURES_VERSION = 2
+# Bumped whenever choose_threshold's rule changes: part of the version too.
+THRESHOLD_RULE = 2
 # The model that ships with pressmon, trained from the repository alone (docs/decisions.md).
 SHIPPED_MODEL = Path(__file__).resolve().parent / "data" / "model" / "topics.npz"
 
@@ -418,7 +422,10 @@ def is_digest(prep: Prepared, topic: str, probability: float | None = None,
 
 def choose_threshold(probs, labels, target: float = TARGET_PRECISION,
                      floor: float = MIN_THRESHOLD) -> dict:
-    """The lowest threshold t ≥ ``floor`` at which the precision of ``prob ≥ t`` is ≥ target.
+    """The threshold halfway between the lowest probability p ≥ ``floor`` at which the
+    precision of ``prob ≥ p`` is ≥ target and the next lower observed probability (or
+    ``floor``): the middle of the gap, not its edge, so an item a little less sure than the
+    least sure dev positive is still taken.
 
     Candidates are the observed probabilities ≥ floor (ties decided together). When none
     qualifies (or no probability reaches the floor) the threshold is 1.0 — nothing becomes
@@ -439,13 +446,14 @@ def choose_threshold(probs, labels, target: float = TARGET_PRECISION,
             fp += int(not y[j])
             j += 1
         if tp / (tp + fp) >= target:
-            best = (float(p[i]), tp, fp)  # keep going down: the lowest qualifying wins
+            # keep going down: the lowest qualifying wins
+            best = (float(p[i]), max(floor, float(p[j]) if j < n else floor), tp, fp)
         i = j
     if best is None:
         return {"threshold": 1.0, "reached": False, "precision": None, "recall": 0.0,
                 "n": int(n), "positives": positives}
-    t, tp, fp = best
-    return {"threshold": round(t, 6), "reached": True, "precision": tp / (tp + fp),
+    lowest, below, tp, fp = best
+    return {"threshold": round((lowest + below) / 2, 6), "reached": True, "precision": tp / (tp + fp),
             "recall": tp / positives if positives else None, "n": int(n), "positives": positives}
 
 
@@ -872,6 +880,7 @@ def _fingerprint(items: list[dict], dev_items: list[dict] | None, params: dict,
 
     h = hashlib.sha256()
     h.update(json.dumps({"params": params, "format": FORMAT_VERSION, "features": FEATURES_VERSION, "topics": TOPICS,
+                         "thresholds": [THRESHOLD_RULE, TARGET_PRECISION, MIN_THRESHOLD],
                          "sklearn": _minor(sklearn.__version__), "underthesea": _minor(_underthesea().__version__)},
                         sort_keys=True, default=list).encode())
     for group in (items, dev_items or [], negatives or []):

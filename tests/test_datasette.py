@@ -553,6 +553,27 @@ async def test_look_alike_references_shown_as_other_documents(ds, ids):
     assert "văn bản khác" in html and "“Chỉ thị 20-CT/TW”" in html
 
 
+async def test_a_sign_of_a_document_is_shown_with_its_name(tmp_path):
+    """An item `probable` by a sign shows the sign's span and, in Vietnamese, which sign."""
+    from pressmon.nlp.topics import SHIPPED_MODEL, TopicModel
+
+    model = TopicModel.load(SHIPPED_MODEL)
+    item = article_item("a3", title="Phường Hoàn Kiếm chuẩn bị dừng xe máy xăng", lead=None,
+                        body="Từ ngày 1/7/2026, mô tô, xe gắn máy chạy xăng không được lưu thông trong khu vực "
+                             "Vành đai 1. Phường lập danh sách hộ cần hỗ trợ chuyển đổi.")
+    decided = model.classify(item)
+    assert decided["topics"]["ct20"]["tier"] == "probable"
+    path = tmp_path / "pressmon.db"
+    with Store(path) as store:
+        store.sync_outlets(OUTLETS)
+        store.start_run("r1", "gialai-gov")
+        store.save_article("r1", item, [], classification={"model_version": model.version,
+                                                           "topics": decided["topics"]})
+    html = (await make_datasette(path).client.get("/pressmon/articles/1")).text
+    assert "(dấu hiệu của văn bản: Không để mô tô, xe gắn máy chạy xăng lưu thông trong Vành đai 1" in html
+    assert "“mô tô, xe gắn máy chạy xăng không được lưu thông trong khu vực Vành đai 1”" in html
+
+
 async def test_other_row_pages_keep_datasette_layout(ds):
     response = await ds.client.get("/pressmon/outlets/gialai-gov")
     assert response.status_code == 200

@@ -350,10 +350,12 @@ def test_choose_threshold():
     labels = [1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0]
     probs = [0.99, 0.98, 0.97, 0.96, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6]
     c = choose_threshold(probs, labels)
-    # at 0.65: 10/11 = 0.909; at 0.6: 10/12 = 0.83 -> 0.65 is the lowest reaching 0.9
-    assert c["threshold"] == 0.65 and c["reached"] and c["recall"] == 1.0
+    # at 0.65: 10/11 = 0.909; at 0.6: 10/12 = 0.83 -> 0.65 is the lowest reaching 0.9, and the
+    # threshold sits halfway to the next probability below it
+    assert c["threshold"] == 0.625 and c["reached"] and c["recall"] == 1.0
     assert choose_threshold([0.9, 0.8], [0, 1])["threshold"] == 1.0
     assert choose_threshold([0.4, 0.3], [1, 1])["reached"] is False  # below the floor
+    assert choose_threshold([0.97, 0.96, 0.2], [1, 1, 0])["threshold"] == 0.73  # halfway to the floor
 
 
 def test_loading_underthesea_adds_no_log_handler():

@@ -72,8 +72,9 @@ async def article_context(db, article_id):
         decision["topic_label"] = DOCUMENT_LABELS.get(decision["topic"], decision["topic"])
         decision["tier_label"] = TIER_LABELS.get(decision["tier"], decision["tier"])
         decision["verdict_label"] = VERDICT_LABELS.get(decision["verdict"])
-        decision["evidence_list"] = [e.get("text", e) if isinstance(e, dict) else e
-                                     for e in _json_list(decision["evidence"])]
+        decision["evidence_list"] = [
+            {"text": e.get("text", ""), "sign": e.get("sign")} if isinstance(e, dict) else {"text": e}
+            for e in _json_list(decision["evidence"])]
     versions = (
         await db.execute(
             "select count(*) from article_versions where article_id = :id", {"id": article_id}
