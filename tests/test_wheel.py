@@ -78,6 +78,9 @@ def test_the_installed_package_runs_the_demo_serves_the_site_and_classifies(inst
                             "print(c.__file__)"], cwd=folder, capture_output=True, text=True, check=True)
     assert where.stdout.startswith(str(installed)), where.stdout
 
+    documents = run(installed, folder, "documents", "--json", env=user)
+    assert [(d["id"], d["number"]) for d in json.loads(documents.stdout)] == [("qd1894", "1894/QĐ-TTg"),
+                                                                              ("ct20", "20/CT-TTg")]
     package = installed / "lib"
     before = sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts)
     demo = run(installed, folder, "demo", "--no-serve", "--politeness-scale", TEST_SCALE, "--no-progress", env=user)
