@@ -756,8 +756,7 @@ class TopicModel:
                     continue
             if signs:
                 decision["tier"] = "probable"
-                decision["evidence"] = signs
-                decision["reason"] = "a sign of the document: " + signs[0]["sign"]
+                decision["evidence"] = signs  # each names its sign: no reason needed
             elif prep.problem is not None:
                 decision["reason"] = prep.problem
             elif t not in self.topics:

@@ -257,7 +257,7 @@ def test_a_sign_of_the_directive_makes_an_uncited_item_probable(model):
     assert evidence["document"] == "20/CT-TTg" and evidence["field"] == "body"
     assert RING_ROAD_BODY[evidence["start"]:evidence["end"]] == evidence["text"]
     assert "Vành đai 1" in evidence["text"] and "xăng" in evidence["text"]
-    assert d["reason"].startswith("a sign of the document")
+    assert "reason" not in d
     # The same words before the directive was signed are other policy.
     before = model.classify(dict(item, published_at="2025-06-30T08:00:00+07:00"))["topics"]["ct20"]
     assert not any("sign" in e for e in before["evidence"])

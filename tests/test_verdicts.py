@@ -147,3 +147,18 @@ async def test_coverage_dashboard_charts_count_what_the_reports_count(db_path):
         ("2026-04", "Chỉ thị số 20/CT-TTg"): 1,
         ("2026-04", "Quyết định số 1894/QĐ-TTg"): 1,
     }
+
+
+def test_the_reviewer_sees_which_sign_made_an_item_probable():
+    from pressmon.pipeline.decisions.review import Pending, describe
+
+    item = Pending(article_id=7, topic="ct20", tier="probable", probability=0.31,
+                   evidence=[{"field": "body", "start": 0, "end": 60, "sign": "Không để mô tô, xe gắn máy chạy xăng "
+                              "lưu thông trong Vành đai 1 (Hà Nội) từ 1/7/2026",
+                              "text": "mô tô, xe gắn máy chạy xăng không được lưu thông trong khu vực Vành đai 1"}],
+                   title="Phường chuẩn bị dừng xe máy xăng", outlet_id="baogialai", published_at="2026-03-02",
+                   url="https://baogialai.com.vn/x-post1.html")
+    shown = describe(item, 1, 1)
+    assert ("    • mô tô, xe gắn máy chạy xăng không được lưu thông trong khu vực Vành đai 1 "
+            "(dấu hiệu của văn bản: Không để mô tô") in shown
+    assert "Chỉ thị số 20/CT-TTg — mức Có khả năng, xác suất 0.31" in shown

@@ -79,7 +79,7 @@ def review_interactively(store: Store, items: list[Pending], reviewer: str,
 
 
 def describe(item: Pending, number: int, total: int) -> str:
-    evidence = "\n".join(f"    • {e.get('text', e) if isinstance(e, dict) else e}" for e in item.evidence) or "    (không có)"
+    evidence = "\n".join(f"    • {_evidence_line(e)}" for e in item.evidence) or "    (không có)"
     probability = f"{item.probability:.2f}" if item.probability is not None else "—"
     return (f"\n[{number}/{total}] {DOCUMENT_LABELS.get(item.topic, item.topic)} — mức "
             f"{TIER_LABELS.get(item.tier, item.tier)}, xác suất {probability}\n"
@@ -152,3 +152,11 @@ def import_verdicts(store: Store, rows: list[dict], reviewer: str | None) -> tup
             store.add_verdict(article_id, topic, verdict, who, note)
             recorded += 1
     return recorded, already
+
+
+def _evidence_line(evidence) -> str:
+    """A span or sentence as the reviewer reads it, with the sign it shows when it is one."""
+    if not isinstance(evidence, dict):
+        return str(evidence)
+    sign = f" (dấu hiệu của văn bản: {evidence['sign']})" if evidence.get("sign") else ""
+    return evidence.get("text", "") + sign
