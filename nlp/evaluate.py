@@ -570,7 +570,7 @@ def model_card(result: dict) -> str:
              f"The corpus written for the project (nlp/data/corpus/, {result['corpus']['items']} items): its "
              "`train` split to fit (" + ", ".join(f"{t}: {c['positive']} positive, {c['negative']} negative"
                                                    for t, c in counts.items()) + "), "
-             f"its `dev` split to choose the thresholds. "
+             "its `dev` split to choose the thresholds. "
              + ("Also the real-news dev split as negatives." if result["realnews"].get("trained_on_dev")
                 else "Nothing else: `pressmon nlp train` from the repository gives this model again."),
              "", "## Thresholds", "",

@@ -761,13 +761,14 @@ class TopicModel:
                 decision["reason"] = prep.problem
             elif t not in self.topics:
                 decision["reason"] = "the model was trained before this document was watched: retrain it"
-            elif prob is not None and prob >= threshold and prep.rivals(t):
-                rival = prep.rivals(t)[0]
-                decision["reason"] = (f"names {rival.text}, another {rival.kind} of the same issuer, and never "
-                                      f"{DOCUMENTS[t].key}: about that one (probability {prob:.2f})")
             elif prob is not None and prob >= threshold:
-                decision["tier"] = "probable"
-                decision["evidence"] = self._evidence_sentences(prep, t)
+                rivals = prep.rivals(t)
+                if rivals:
+                    decision["reason"] = (f"names {rivals[0].text}, another {rivals[0].kind} of the same issuer, "
+                                          f"and never {DOCUMENTS[t].key}: about that one (probability {prob:.2f})")
+                else:
+                    decision["tier"] = "probable"
+                    decision["evidence"] = self._evidence_sentences(prep, t)
             elif digest_reason:
                 decision["reason"] = digest_reason
         return topics

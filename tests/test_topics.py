@@ -289,6 +289,22 @@ def test_a_sign_keeps_a_citation_in_a_list_from_being_a_digest(model):
     assert listed["tier"] == "none" and listed["reason"].startswith("digest")
 
 
+def test_an_item_naming_another_directive_of_the_prime_minister_is_about_that_one(model):
+    item = {"title": "Tỉnh công bố 37 điểm nóng ô nhiễm, giao chủ tịch xã chịu trách nhiệm xử lý dứt điểm",
+            "body": "UBND tỉnh công bố danh sách 37 điểm nóng ô nhiễm môi trường kéo dài, giao chủ tịch UBND các "
+                    "xã, phường chịu trách nhiệm xử lý dứt điểm trước quý IV. Công an tỉnh mở đợt cao điểm kiểm "
+                    "tra các cơ sở xả thải, công khai kết quả quan trắc tự động trên cổng thông tin.",
+            "published_at": PUB}
+    assert model.classify(item)["topics"]["ct20"]["tier"] == "probable"
+    rival = dict(item, body=item["body"] + " Đây là việc thực hiện Chỉ thị số 02/CT-TTg về ô nhiễm lưu vực sông.")
+    d = model.classify(rival)["topics"]["ct20"]
+    assert d["tier"] == "none" and d["probability"] >= model.thresholds["ct20"]
+    assert d["reason"].startswith("names Chỉ thị số 02/CT-TTg, another Chỉ thị of the same issuer, and never 20/CT-TTg")
+    # Citing the directive too, the item cites it.
+    both = dict(rival, body=rival["body"] + " Chỉ thị số 20/CT-TTg ngày 12/7/2025 cũng yêu cầu như vậy.")
+    assert model.classify(both)["topics"]["ct20"]["tier"] == "cited"
+
+
 def test_classify_many_keeps_order(model):
     items = [{}, {"title": "Quyết định số 1894/QĐ-TTg", "body": "Phát triển ngành công nghiệp "
               "môi trường, tái chế chất thải rắn và xử lý nước thải.", "published_at": PUB}, "x"]
