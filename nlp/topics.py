@@ -32,9 +32,10 @@ new regulations, a list of documents for a training day). For a topic, an item i
   not about another watched topic either (not cited for it in title or lead, not probable
   for it): the rest of the text is about something else.
 
-A citation that gives the document's date, signer or subject is never "in passing": an article about one measure of the directive (Hà Nội's Ring Road 1 motorbike
-ban) that names "Chỉ thị số 20/CT-TTg ngày 12/7/2025" once in its body cites it, however
-little of the rest the model recognises. References to a *related* document (an earlier
+A citation that gives the document's date, signer or subject is never "in passing": an
+article about one measure of the directive (Hà Nội's Ring Road 1 motorbike ban) that names
+"Chỉ thị số 20/CT-TTg ngày 12/7/2025" once in its body cites it, however little of the rest
+the model recognises. References to a *related* document (an earlier
 one recorded in the registry, such as 980/QĐ-TTg) never make an item ``cited``.
 
 Such an item gets ``none`` with ``reason`` ``"digest: …"``; its references stay in the output.
@@ -656,20 +657,10 @@ class TopicModel:
             self.__dict__["_fast_cache"] = fast
         return fast
 
-    def _features(self, preps: list[Prepared]):
-        f = self._fast()
-        w = f["word"].transform([p.word_text for p in preps])
-        c = f["char"].transform([p.char_text for p in preps])
-        return sp.hstack([w, c], format="csr")
-
-    def _decision(self, X) -> np.ndarray:
-        f = self._fast()
-        return np.asarray(X @ f["coef"]) + f["intercept"]
-
     def _decisions(self, word_texts: list[str], char_texts: list[str],
                    intercept: bool = True) -> np.ndarray:
         """Decision values (n, topics) without building sparse matrices: a gather of the
-        coefficients at each text's features and a dot product (same numbers as ``_decision``)."""
+        coefficients at each text's features and a dot product (scikit-learn's decision function)."""
         f = self._fast()
         coef, n_word = f["coef"], f["n_word"]
         out = np.empty((len(word_texts), len(f["known"])))

@@ -46,8 +46,12 @@ def nlp_train(db_path, realnews, realtopics, item_files, out_path):
             check_database(db_path)
         except DatabaseProblem as exc:
             raise fail(str(exc)) from None
-    path = Path(out_path) if out_path else user_model_path()
-    check_output(path, option="--out") if out_path else path.parent.mkdir(parents=True, exist_ok=True)
+    if out_path:
+        path = Path(out_path)
+        check_output(path, option="--out")
+    else:
+        path = user_model_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
         model, counts = train_model(db_path, realnews, realtopics, item_files)
     except ValueError as exc:  # a labelled-items file that is not one
@@ -137,7 +141,7 @@ def classify_line(model, line: str, number: int) -> dict:
 @click.command()
 @click.option("--json", "as_json", is_flag=True,
               help="Print them as JSON (id, number, kind, title, label, short_label, signed_on, signer, "
-                   "implementing, related).")
+                   "implementing, related, signs).")
 def documents(as_json):
     """List the documents pressmon watches (nlp/documents.toml, or the file $PRESSMON_DOCUMENTS names).
 
