@@ -130,6 +130,9 @@ def datasette_options(db_path: str | Path, folder: Path | None = None) -> dict:
         "metadata": load_metadata(path, folder),
         "template_dir": str(folder / "templates"),
         "plugins_dir": str(folder / "plugins"),
+        # Our own CSS and scripts (Vietnamese table menus, the review page's keys), at
+        # /pressmon-static/<file>.
+        "static_mounts": [("pressmon-static", str(folder / "static"))],
         "settings": dict(SETTINGS),
         "cors": False,
     }
