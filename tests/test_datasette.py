@@ -227,10 +227,18 @@ def _unicode61_tokens(text: str) -> set[str]:
     return set(re.findall(r"[^\W_]+", stripped.lower()))
 
 
+def _has_marks(word: str) -> bool:
+    return word != "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)) \
+        or "đ" in word
+
+
 def expected_matches(query: str) -> set[str]:
     """Articles whose indexed text holds every word of `query`, the way articles_fts
-    (title, lead, body as written, plus the folded form where đ becomes d) is searched."""
+    (title, lead, body as written, plus the folded form where đ becomes d) is searched;
+    and, as the search plugin requires, every word typed with diacritics as a whole word
+    of the text as written (case and tone placement aside)."""
     wanted = _unicode61_tokens(query)
+    typed = {w for w in re.findall(r"[^\W_]+", normalize_text(query).lower()) if _has_marks(w)}
     found = set()
     for key, (_, _, _, _, _, title, lead, body, _) in ARTICLES.items():
         text = " ".join([title, lead or "", body])
@@ -238,7 +246,7 @@ def expected_matches(query: str) -> set[str]:
             text += " Công suất 500 m³ mỗi ngày."
         folded = text.replace("đ", "d").replace("Đ", "D")
         words = _unicode61_tokens(text) | _unicode61_tokens(folded)
-        if wanted <= words:
+        if wanted <= words and typed <= set(re.findall(r"[^\W_]+", text.lower())):
             found.add(key)
     return found
 
@@ -261,26 +269,43 @@ async def test_search_without_diacritics_finds_dak_doa(ds, ids):
     assert found == expected_matches("dak doa")
 
 
-async def test_search_with_diacritics_finds_dak_doa(ds, ids):
-    found = await search(ds, ids, "Đắk Đoa")
-    assert {"a1", "a9"} <= found
-    assert found == expected_matches("Đắk Đoa")
+async def test_search_with_diacritics_finds_the_spelling_typed(ds, ids):
+    # Typed with its marks, a place name matches that spelling only; without marks, all.
+    assert await search(ds, ids, "Đắk Đoa") == {"a1"} == expected_matches("Đắk Đoa")
+    assert await search(ds, ids, "Đak Đoa") == {"a9"} == expected_matches("Đak Đoa")
+    assert await search(ds, ids, "đắk đoa") == {"a1"}  # case aside
 
 
 async def test_search_folds_o_nhiem_moi_truong(ds, ids):
     found = await search(ds, ids, "o nhiem moi truong")
     assert found == {"a3", "a6", "a9"} == expected_matches("o nhiem moi truong")
+    assert await search(ds, ids, "ô nhiễm") == {"a3", "a6", "a9"}
 
 
-async def test_old_style_tone_finds_new_style_text(ds, ids):
+async def test_typed_diacritics_are_kept_and_tone_style_does_not_matter(ds, ids):
+    # "hoa" finds a4's "Hòa Hội" and a7's "Văn hóa"; typed "Hòa" is that word only.
+    assert await search(ds, ids, "hoa") == {"a4", "a7"} == expected_matches("hoa")
+    assert await search(ds, ids, "Hòa") == {"a4"} == expected_matches("Hòa")
+    assert await search(ds, ids, "hóa") == {"a7"} == expected_matches("hóa")
+    assert await search(ds, ids, "họa") == set()
     # Stored text is "Hòa" (new style, NFC); a user types "Hoà" (old style), in NFC or NFD.
-    # Both fold to "hoa", which also matches a7's "Văn hóa": search ignores diacritics.
-    found = await search(ds, ids, "Hoà")
-    assert found == {"a4", "a7"} == expected_matches("Hoà")
-    assert await search(ds, ids, unicodedata.normalize("NFD", "Hoà")) == found
-    assert await search(ds, ids, "Hòa") == found
-    assert await search(ds, ids, "Hoà Hội") == {"a4"}
+    assert await search(ds, ids, "Hoà") == {"a4"}
+    assert await search(ds, ids, unicodedata.normalize("NFD", "Hoà")) == {"a4"}
+    assert await search(ds, ids, "HOÀ HỘI") == {"a4"}
+    # A word without marks still matches every spelling beside one typed exactly.
+    assert await search(ds, ids, "Hòa hoi") == {"a4"}
     assert await search(ds, ids, "hoa hoi") == {"a4"}
+
+
+async def test_exact_words_apply_to_the_search_only_and_keep_other_filters(ds, ids):
+    rows = await get_json(ds, "/pressmon/articles.json?" + _qs(_search="hóa", _shape="array", _col="title",
+                                                              outlet_id="baogialai"))
+    assert rows == []  # a7 ("Văn hóa") is from the provincial portal
+    rows = await get_json(ds, "/pressmon/articles.json?" + _qs(_search="hóa", _shape="array", _col="title",
+                                                              outlet_id="gialai-gov"))
+    assert [r["id"] for r in rows] == [ids["a7"]]
+    html = (await ds.client.get("/pressmon/articles?" + _qs(_search="Hòa"))).text
+    assert "Xã Hòa Hội ra mắt" in html and "UBND tỉnh ban hành Kế hoạch" not in html
 
 
 async def test_search_for_document_number_does_not_error(ds, ids):
@@ -289,6 +314,7 @@ async def test_search_for_document_number_does_not_error(ds, ids):
     assert found == {"a1", "a7"}  # not a5's "1894/QĐ-UBND"
     assert await search(ds, ids, "1894/qd-ttg") == {"a1", "a7"}  # via the folded column
     assert await search(ds, ids, "Chỉ thị 20/CT-TTg") == {"a3", "a6", "a8"}
+    assert await search(ds, ids, '"Hòa') == {"a4"}  # an unbalanced quote is no error either
 
 
 # --- table page: sort and facets ------------------------------------------------------------
