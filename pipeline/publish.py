@@ -8,11 +8,17 @@ of `pressmon.datasette`: `metadata.yml` (Vietnamese labels, facets, canned queri
     ds = make_datasette("pressmon.db")      # a datasette.app.Datasette
     serve("pressmon.db", port=8001)         # blocks, like `datasette serve`
 
+Who sees what: every page asks for a login (datasette-auth-passwords' form at /-/login,
+accounts from pipeline/accounts.py) unless the site is served `public`, when anonymous
+visitors may read the coverage pages but not run their own SQL, nor see reviewers' names or
+notes. The rules are the plugin datasette/plugins/pressmon_access.py; the settings it reads
+are the `pressmon_access` attribute of the Datasette instance made here.
+
 Read-only by construction: the file is attached in Datasette's default file mode, so every
 connection Datasette reads through is opened `file:…?mode=ro`; there is no write canned
-query and no write plugin, and Datasette 0.65 has no write API. Anonymous users may still
-run read-only SQL (the default `allow_sql`), which a `mode=ro` connection cannot turn into
-a write.
+query and Datasette 0.65 has no write API. The one thing the site writes is a verdict (and
+nothing else), through the review plugin's own checked route on a connection of its own
+(docs/decisions.md, "Verdicts from the browser").
 
 Not `immutables=`: Datasette would hash the whole file at start-up and cache counts as if
 the file never changed, while the nightly crawl keeps writing to it. The store keeps the
@@ -24,13 +30,16 @@ the writer. SQLite needs the directory to be writable so that a reader can creat
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
 
+from pressmon.pipeline.accounts import Accounts
 from pressmon.pipeline.store import check_database
 
 
@@ -120,12 +129,49 @@ def load_metadata(db_path: str | Path, folder: Path | None = None) -> dict:
     return metadata
 
 
+@dataclass(frozen=True)
+class Access:
+    """What the access plugin enforces for one served database."""
+
+    accounts: Accounts
+    # Anonymous visitors may read the coverage pages.
+    public: bool = False
+
+
+class AccessRefused(ValueError):
+    """Serving as asked would publish the database to people it should not reach."""
+
+
+def check_access(db_path: str | Path, host: str, public: bool) -> None:
+    """Refuse a site no one could log in to, and any site on a non-loopback address with no
+    account configured (with or without --public)."""
+    if Accounts.beside(db_path).list():
+        return
+    add = f"add one first: pressmon users add NAME --db {db_path} --role admin --password-stdin"
+    if not is_loopback(host):
+        raise AccessRefused(f"{host} is reachable from other machines and {db_path} has no account: {add}")
+    if not public:
+        raise AccessRefused(f"{db_path} has no account, so no one could log in: {add}; "
+                            "or pass --public to let anyone on this machine read the coverage pages")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def datasette_options(db_path: str | Path, folder: Path | None = None) -> dict:
     """Keyword arguments for `datasette.app.Datasette` serving `db_path` read-only; raises
     store.DatabaseProblem when the file is not a pressmon database."""
     path = check_database(db_path)
     folder = folder or datasette_dir()
     return {
+        # Login cookies stay valid across restarts: the secret is kept in the accounts file.
+        "secret": Accounts.beside(path).signing_secret(),
         "files": [str(path)],
         "metadata": load_metadata(path, folder),
         "template_dir": str(folder / "templates"),
@@ -138,10 +184,13 @@ def datasette_options(db_path: str | Path, folder: Path | None = None) -> dict:
     }
 
 
-def make_datasette(db_path: str | Path, folder: Path | None = None) -> Datasette:
-    """A Datasette instance publishing `db_path` with pressmon's metadata, templates and plugins."""
+def make_datasette(db_path: str | Path, folder: Path | None = None, public: bool = False) -> Datasette:
+    """A Datasette instance publishing `db_path` with pressmon's metadata, templates and
+    plugins; every page asks for a login unless `public`."""
     _plain_error_tracebacks()
-    return Datasette(**datasette_options(db_path, folder))
+    ds = Datasette(**datasette_options(db_path, folder))
+    ds.pressmon_access = Access(Accounts.beside(db_path), public=public)
+    return ds
 
 
 def _plain_error_tracebacks() -> None:
@@ -173,9 +222,11 @@ def check_port(host: str, port: int) -> None:
             raise PortInUse(f"port {port} on {host} {reason}: pass --port with another number") from None
 
 
-def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve until interrupted, the way `datasette serve` does (uvicorn, one worker)."""
+def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001, public: bool = False) -> None:
+    """Serve until interrupted, the way `datasette serve` does (uvicorn, one worker); raises
+    AccessRefused as check_access() says."""
     import uvicorn
 
-    ds = make_datasette(db_path)
+    check_access(db_path, host, public)
+    ds = make_datasette(db_path, public=public)
     uvicorn.run(ds.app(), host=host, port=port, log_level="info", lifespan="on", workers=1)

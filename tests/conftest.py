@@ -109,3 +109,15 @@ def demo_db(tmp_path_factory, topic_model):
     second = pressmon("demo", "--no-serve", "--db", str(db), "--politeness-scale", TEST_SCALE, "--no-progress")
     assert second.returncode == 0, second.stderr[-3000:]
     return db, first, second
+
+
+def signed_in(ds, db_path: str | Path, role: str = "reviewer") -> dict:
+    """The cookies of a logged-in account of `role` on the site `ds` publishes (the account
+    is created in the database's accounts file on first use), as /-/login would set them."""
+    from pressmon.pipeline.accounts import Accounts
+
+    name = {"reviewer": "lan.pham", "admin": "quantri"}[role]
+    accounts = Accounts.beside(db_path)
+    if accounts.role_of(name) != role:
+        accounts.add(name, role, "mat-khau-thu-nghiem", replace=True)
+    return {"ds_actor": ds.sign({"a": {"id": name, "role": role}}, "actor")}

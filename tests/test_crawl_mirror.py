@@ -272,7 +272,7 @@ async def test_datasette_search_on_the_demo_database(demo_db, search, expected_i
     from pressmon.pipeline.publish import make_datasette
 
     db, *_ = demo_db
-    ds = make_datasette(db)
+    ds = make_datasette(db, public=True)
     response = await ds.client.get(f"/{db.stem}/articles.json", params={"_search": search, "_shape": "array",
                                                                       "_col": "title", "_size": "max"})
     assert response.status_code == 200

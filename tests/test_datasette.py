@@ -18,6 +18,8 @@ from pressmon.nlp.normalize import normalize_text
 from pressmon.pipeline.publish import datasette_options, load_metadata, make_datasette
 from pressmon.pipeline.store import DatabaseProblem, Store
 
+from conftest import signed_in
+
 OUTLETS = [
     {"id": "baogialai", "name": "Báo và Phát thanh, Truyền hình Gia Lai", "kind": "newspaper",
      "family": "zce", "domain": "baogialai.com.vn", "home_url": "https://baogialai.com.vn/",
@@ -193,7 +195,7 @@ def db_path(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def ds(db_path):
-    return make_datasette(db_path)
+    return make_datasette(db_path, public=True)
 
 
 @pytest.fixture(scope="module")
@@ -391,8 +393,10 @@ async def test_every_column_is_described(db_path):
         assert all(tables[table]["columns"].values())
 
 
-async def test_shadow_and_migration_tables_hidden(ds):
-    data = await get_json(ds, "/pressmon.json")
+async def test_shadow_and_migration_tables_hidden(ds, db_path):
+    response = await ds.client.get("/pressmon.json", cookies=signed_in(ds, db_path))
+    assert response.status_code == 200
+    data = response.json()
     hidden = {t["name"] for t in data["tables"] if t["hidden"]}
     visible = {t["name"] for t in data["tables"] if not t["hidden"]}
     assert {"articles_fts", "articles_fts_data", "articles_fts_idx", "_migrations"} <= hidden
@@ -404,7 +408,7 @@ async def test_shadow_and_migration_tables_hidden(ds):
 async def test_metadata_follows_the_database_file_name(db_path, tmp_path):
     other = tmp_path / "giam-sat-2025.db"
     shutil.copy(db_path, other)
-    ds = make_datasette(other)
+    ds = make_datasette(other, public=True)
     data = await get_json(ds, "/giam-sat-2025/coverage_by_outlet_month.json?_shape=array")
     assert data
     table = await get_json(ds, "/giam-sat-2025/articles.json?" + _qs(_search="dak doa"))
@@ -595,7 +599,7 @@ async def test_a_sign_of_a_document_is_shown_with_its_name(tmp_path):
         store.start_run("r1", "gialai-gov")
         store.save_article("r1", item, [], classification={"model_version": model.version,
                                                            "topics": decided["topics"]})
-    html = (await make_datasette(path).client.get("/pressmon/articles/1")).text
+    html = (await make_datasette(path, public=True).client.get("/pressmon/articles/1")).text
     assert "(dấu hiệu của văn bản: Không để mô tô, xe gắn máy chạy xăng lưu thông trong Vành đai 1" in html
     assert "“mô tô, xe gắn máy chạy xăng không được lưu thông trong khu vực Vành đai 1”" in html
 
@@ -624,15 +628,16 @@ async def test_anonymous_cannot_write(ds, db_path):
                  "/pressmon.json"):
         response = await ds.client.post(path, json={"row": {"url": "x"}})
         assert response.status_code >= 400, path
-    response = await ds.client.get("/pressmon.json?" + _qs(sql="delete from articles"))
-    assert response.status_code == 400
-    response = await ds.client.get("/pressmon.json?" + _qs(
-        sql="update outlets set name = 'x' returning id"))
-    assert response.status_code == 400
-    # Reading with SQL stays open to anonymous users.
-    data = await get_json(ds, "/pressmon.json?" + _qs(sql="select count(*) as n from articles",
-                                                      _shape="array"))
-    assert data == [{"n": len(ARTICLES)}]
+    # Anonymous visitors run no SQL of their own, reading or writing.
+    for sql in ("delete from articles", "select count(*) as n from articles"):
+        assert (await ds.client.get("/pressmon.json?" + _qs(sql=sql))).status_code == 403
+    # An admin may read with SQL, and still cannot write through it.
+    admin = signed_in(ds, db_path, "admin")
+    for sql in ("delete from articles", "update outlets set name = 'x' returning id"):
+        assert (await ds.client.get("/pressmon.json?" + _qs(sql=sql), cookies=admin)).status_code == 400
+    response = await ds.client.get("/pressmon.json?" + _qs(sql="select count(*) as n from articles", _shape="array"),
+                                   cookies=admin)
+    assert response.json() == [{"n": len(ARTICLES)}]
     assert table_counts(db_path) == before
 
 
@@ -690,7 +695,7 @@ async def test_reads_a_wal_database_while_the_store_writes(tmp_path):
         store.sync_outlets(OUTLETS[:1])
         store.start_run("r", "baogialai")
         store.save_article("r", article_item("a1"), references_of("a1"))
-        ds = make_datasette(path)
+        ds = make_datasette(path, public=True)
         assert Path(f"{path}-wal").exists()
         first = await get_json(ds, "/pressmon/articles.json?_shape=array&_col=title")
         assert len(first) == 1

@@ -91,7 +91,7 @@ FOLLOW = textwrap.dedent('''
         counted = store.db.execute("select topic, tier, counted from topic_decisions order by topic").fetchall()
 
     async def site():
-        ds = make_datasette(db)
+        ds = make_datasette(db, public=True)
         page = (await ds.client.get(f"/{db.stem}/articles/1")).text
         coverage = (await ds.client.get(f"/{db.stem}/coverage_by_outlet_month.json",
                                         params={"outlet_kind": "", "from_month": "", "to_month": "",

@@ -181,7 +181,7 @@ async def test_csv_equals_datasette_canned_query(db_path, tmp_path):
     from_csv = Counter()
     for outlet_id, kind, month, topic, items in read_csv(out)[1:]:
         from_csv[(outlet_id, kind, month, topic)] += int(items)
-    ds = make_datasette(db_path)
+    ds = make_datasette(db_path, public=True)
     response = await ds.client.get(f"/{db_path.stem}/coverage_by_document.json?_shape=array")
     assert response.status_code == 200
     from_datasette = Counter()

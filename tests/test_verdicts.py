@@ -8,6 +8,8 @@ import pytest
 from pressmon.pipeline.publish import make_datasette
 from pressmon.pipeline.store import Store
 
+from conftest import signed_in
+
 OUTLETS = [
     {"id": "baogialai", "name": "Báo Gia Lai", "kind": "newspaper", "family": "zce",
      "domain": "baogialai.com.vn", "home_url": "https://baogialai.com.vn/", "language": "vi"},
@@ -68,7 +70,7 @@ def test_verdicts_are_checked(db_path):
 
 
 async def test_coverage_by_document_counts_cited_plus_confirmed_minus_rejected(db_path):
-    ds = make_datasette(db_path)
+    ds = make_datasette(db_path, public=True)
     response = await ds.client.get("/pressmon/coverage_by_document.json?_shape=array")
     assert response.status_code == 200
     got = {(r["topic"], r["outlet_id"], r["published_month"]): r["items"] for r in response.json()}
@@ -81,7 +83,8 @@ async def test_coverage_by_document_counts_cited_plus_confirmed_minus_rejected(d
 
 async def test_topic_facets_in_datasette(db_path):
     ds = make_datasette(db_path)
-    response = await ds.client.get("/pressmon/topic_decisions.json?_facet=tier&_facet=topic&_size=0")
+    response = await ds.client.get("/pressmon/topic_decisions.json?_facet=tier&_facet=topic&_size=0",
+                                   cookies=signed_in(ds, db_path))
     facets = response.json()["facet_results"]
     assert {r["value"]: r["count"] for r in facets["tier"]["results"]} == {"cited": 4, "probable": 2, "none": 4}
     assert {r["value"]: r["count"] for r in facets["topic"]["results"]} == {"qd1894": 5, "ct20": 5}
@@ -89,7 +92,7 @@ async def test_topic_facets_in_datasette(db_path):
 
 async def test_article_page_shows_tier_evidence_and_verdict(db_path):
     ds = make_datasette(db_path)
-    html = (await ds.client.get("/pressmon/articles/3")).text
+    html = (await ds.client.get("/pressmon/articles/3", cookies=signed_in(ds, db_path))).text
     assert "Chủ đề" in html and "<td>Trích dẫn" in html
     assert "“Quyết định số 1894/QĐ-TTg”" in html
     assert "Đã bác bỏ" in html and "an.tran" in html
@@ -134,14 +137,16 @@ def test_review_csv_import_is_all_or_nothing(db_path, tmp_path):
 
 
 async def test_coverage_dashboard_charts_count_what_the_reports_count(db_path):
-    ds = make_datasette(db_path)
+    ds = make_datasette(db_path, public=True)
     page = await ds.client.get("/-/dashboards/do-phu-tuyen-truyen")
     assert page.status_code == 200
     assert "Số tin, bài được tính theo tháng và văn bản" in page.text
     from pressmon.pipeline.publish import load_metadata
 
     query = load_metadata(db_path)["plugins"]["datasette-dashboards"]["do-phu-tuyen-truyen"]["charts"]["theo-thang"]["query"]
-    rows = (await ds.client.get("/pressmon.json", params={"sql": query, "_shape": "array"})).json()
+    # The chart's SQL, run as an admin may (anonymous visitors and reviewers run no SQL of their own).
+    rows = (await ds.client.get("/pressmon.json", params={"sql": query, "_shape": "array"},
+                                cookies=signed_in(ds, db_path, "admin"))).json()
     assert {(r["thang"], r["van_ban"]): r["so_bai"] for r in rows} == {
         ("2026-03", "Quyết định số 1894/QĐ-TTg"): 2,  # the labels are the registry's
         ("2026-04", "Chỉ thị số 20/CT-TTg"): 1,

@@ -1,12 +1,12 @@
 """The `pressmon` command line: one click group; each area defines its commands in a module of
-its own (crawling, publishing, decisions, language, nightly, reports) and this file only
+its own (crawling, publishing, accounts, decisions, language, nightly, reports) and this file only
 gathers them. docs/cli.md is generated from their --help (cog)."""
 
 from __future__ import annotations
 
 import click
 
-from pressmon.pipeline.cli import crawling, decisions, language, nightly, publishing, reports
+from pressmon.pipeline.cli import accounts, crawling, decisions, language, nightly, publishing, reports
 
 
 @click.group()
@@ -20,7 +20,7 @@ def cli():
     """
 
 
-for area in (crawling, publishing, decisions, language, nightly, reports):
+for area in (crawling, publishing, accounts, decisions, language, nightly, reports):
     for command in area.COMMANDS:
         cli.add_command(command)
 

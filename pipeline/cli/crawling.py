@@ -115,8 +115,9 @@ def demo(db_path, serve_after, port, politeness_scale, progress):
     if serve_after:
         from pressmon.pipeline.publish import serve
 
-        click.echo(f"Datasette: http://{host}:{port}/ (Ctrl-C stops it)")
-        serve(db_path, host=host, port=port)
+        # The demo's sample coverage is readable without an account; reviewing needs one.
+        click.echo(f"Datasette: http://{host}:{port}/ (anyone on this machine may read; Ctrl-C stops it)")
+        serve(db_path, host=host, port=port, public=True)
 
 
 def _print_next_steps(db_path) -> None:
@@ -129,7 +130,8 @@ def _print_next_steps(db_path) -> None:
         return
     db = "" if db_path == DEFAULT_DB else f" --db {db_path}"
     click.echo("Next, on the same database:")
-    for command in (f"pressmon serve{db}", f"pressmon report{db} --year {year} -o bao-cao-{year}.xlsx",
+    for command in (f"pressmon users add NAME{db} --role reviewer   # then review at /-/review in the browser",
+                    f"pressmon serve{db}", f"pressmon report{db} --year {year} -o bao-cao-{year}.xlsx",
                     f"pressmon health{db}", f"pressmon review{db} --reviewer NAME"):
         click.echo(f"  {command}")
 
