@@ -560,7 +560,9 @@ async def test_article_page_is_readable_with_references(ds, ids):
     assert "Báo và Phát thanh, Truyền hình Gia Lai" in html
     assert "08:15 05/09/2025" in html
     assert f'href="{url_of("a1")}"' in html
-    assert "(GLO)- Xã Đắk Đoa triển khai Quyết định 1894/QĐ-TTg" in html
+    # The lead, its reference to the watched document marked (tests/test_article_page.py).
+    assert re.search(r'<p class="lead">\(GLO\)- Xã Đắk Đoa triển khai <mark class="ref" title="[^"]+">'
+                     r"Quyết định 1894/QĐ-TTg</mark>", html)
     assert "<p>Các thôn cam kết phân loại rác tại nguồn.</p>" in html
     assert "Văn bản được trích dẫn" in html
     assert html.count("“Quyết định 1894/QĐ-TTg”") == 2
