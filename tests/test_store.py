@@ -290,7 +290,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
                        {"version": 4, "name": "add_http_validators"},
                        {"version": 5, "name": "add_evidence_and_health"},
                        {"version": 6, "name": "add_crawl_source"},
-                       {"version": 7, "name": "add_reference_role"}]
+                       {"version": 7, "name": "add_reference_role"},
+                       {"version": 8, "name": "add_article_list"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):

@@ -270,9 +270,36 @@ def add_reference_role(db: sqlite_utils.Database) -> None:
         ELSE 'implementing' END""")
 
 
+def add_article_list(db: sqlite_utils.Database) -> None:
+    """The article list staff read: the columns a person reads, the outlet's name, and per
+    row the documents the item is about as `topic:state` words (state = the newest verdict,
+    else the newest tier when cited or probable), e.g. "ct20:probable qd1894:confirmed".
+
+    The documents column is a correlated subquery on article_topics and verdicts (both
+    indexed by article), so SQLite works it out only for the rows a page shows, not through
+    the window-function view topic_decisions over every classification; the outlet's name is
+    one too, so that counting a facet over every article never joins outlets. Codes, not labels:
+    labels live in the registries and are applied when a page is rendered."""
+    db.execute("""CREATE VIEW article_list AS
+SELECT a.title, a.outlet_id, (SELECT o.name FROM outlets o WHERE o.id = a.outlet_id) AS outlet_name,
+       a.published_at, a.section,
+       (SELECT group_concat(d.topic || ':' || coalesce(d.verdict, d.tier), ' ')
+        FROM (SELECT k.topic,
+                     (SELECT t.tier FROM article_topics t WHERE t.article_id = a.id AND t.topic = k.topic
+                      ORDER BY t.classified_at DESC, t.id DESC LIMIT 1) AS tier,
+                     (SELECT v.verdict FROM verdicts v WHERE v.article_id = a.id AND v.topic = k.topic
+                      ORDER BY v.at DESC, v.id DESC LIMIT 1) AS verdict
+              FROM (SELECT topic FROM article_topics WHERE article_id = a.id
+                    UNION SELECT topic FROM verdicts WHERE article_id = a.id) k
+              ORDER BY k.topic) d
+        WHERE d.verdict IS NOT NULL OR d.tier IN ('cited', 'probable')) AS documents,
+       a.outlet_kind, a.published_month, a.media_kind, a.id
+FROM articles a""")
+
+
 MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
                                add_http_validators, add_evidence_and_health, add_crawl_source,
-                               add_reference_role]
+                               add_reference_role, add_article_list]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -1,0 +1,375 @@
+"""Datasette plugin: what the Vietnamese staff pages need beyond Datasette's own context.
+
+- `render_cell`: code values as their Vietnamese labels (outlet and media kinds from the outlet
+  registry, documents, tiers and verdicts from nlp/documents.py), and the article list's
+  title as a link to the item's page, its date as staff write it, its documents with tiers.
+- `extra_template_vars`: `pressmon`, a helper every template reads — the navigation's URLs,
+  column and value labels, the Vietnamese description of a table page's filters, search and
+  sort (Datasette only gives `human_description_en`) — and on the home page the year's
+  figures per watched document.
+- `register_facet_classes`: a `month` facet, listing every month newest first (Datasette's
+  column facet orders by count and cuts at 30 values).
+
+Column headers' Vietnamese names live in metadata.yml under `plugins: pressmon-pages:
+column_labels` (per table under `table_column_labels`), next to the column descriptions.
+Everything here only reads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from zoneinfo import ZoneInfo
+
+from datasette import hookimpl
+from datasette.facets import ColumnFacet
+from markupsafe import Markup, escape
+
+from pressmon.crawlers.dates import vn_datetime
+from pressmon.crawlers.registry import media_kinds, outlet_kinds
+from pressmon.nlp.documents import DOCUMENT_SHORT_LABELS, DOCUMENTS, TIER_LABELS, VERDICT_LABELS
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# The article list (a view of migration 8) and the names its links use.
+ARTICLE_LIST = "article_list"
+ARTICLE_TABLE = "articles"
+# The tables and views staff work with, in the database page's order; every other one is
+# technical and listed under "Bảng kỹ thuật".
+TASK_TABLES = (ARTICLE_LIST, "topic_decisions", "article_references", "outlets")
+# Columns the article list carries for its facets and links but does not show.
+ARTICLE_LIST_HIDDEN = ("outlet_id", "outlet_kind", "published_month", "media_kind", "id")
+
+# Datasette's filter operators (datasette/filters.py keys), as a person says them.
+LOOKUPS = {
+    "exact": "là",
+    "not": "khác",
+    "contains": "có chứa",
+    "endswith": "kết thúc bằng",
+    "startswith": "bắt đầu bằng",
+    "gt": ">",
+    "gte": "≥",
+    "lt": "<",
+    "lte": "≤",
+    "like": "khớp mẫu",
+    "notlike": "không khớp mẫu",
+    "glob": "khớp mẫu glob",
+    "in": "thuộc danh sách",
+    "notin": "không thuộc danh sách",
+    "arraycontains": "có phần tử",
+    "arraynotcontains": "không có phần tử",
+    "date": "vào ngày",
+    "isnull": "trống",
+    "notnull": "không trống",
+    "isblank": "để trống",
+    "notblank": "không để trống",
+}
+NO_ARGUMENT = {"isnull", "notnull", "isblank", "notblank"}
+
+# Datasette's own flash messages, as a person here reads them.
+MESSAGES = {"You are now logged out": "Bạn đã đăng xuất."}
+
+# At most this many months in a month facet: twenty years of coverage.
+MONTHS_LISTED = 240
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def month_label(value) -> str:
+    """"2025-09" → "Tháng 9/2025"."""
+    match = MONTH.match(str(value or ""))
+    if not match:
+        return str(value) if value is not None else ""
+    return f"Tháng {int(match.group(2))}/{match.group(1)}"
+
+
+def value_labels(outlet_names: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """Column → {code: Vietnamese label}, each from its one home."""
+    return {
+        "outlet_kind": outlet_kinds(),
+        "media_kind": media_kinds(),
+        "topic": dict(DOCUMENT_SHORT_LABELS),
+        "tier": dict(TIER_LABELS),
+        "verdict": dict(VERDICT_LABELS),
+        "outlet_id": dict(outlet_names or {}),
+    }
+
+
+# Columns whose meaning depends on the table (`kind` of an outlet, of an error, of a document).
+TABLE_VALUE_COLUMNS = {("outlets", "kind"): "outlet_kind"}
+
+
+def label_of(column: str, value, table: str | None = None, outlet_names=None):
+    """A code value as staff read it, or the value itself when it is not a code."""
+    if value is None:
+        return None
+    column = TABLE_VALUE_COLUMNS.get((table, column), column)
+    if column.endswith("_month") or column == "month":
+        return month_label(value)
+    return value_labels(outlet_names).get(column, {}).get(str(value), value)
+
+
+def documents_label(value: str | None) -> str:
+    """"ct20:probable qd1894:confirmed" → "QĐ 1894: Đã xác nhận · CT 20: Có khả năng", in the
+    registry's order of documents; a verdict names itself, otherwise the tier."""
+    states = dict(word.split(":", 1) for word in (value or "").split() if ":" in word)
+    labels = {**TIER_LABELS, **VERDICT_LABELS}
+    ordered = [t for t in DOCUMENTS if t in states] + sorted(t for t in states if t not in DOCUMENTS)
+    return " · ".join(f"{DOCUMENT_SHORT_LABELS.get(t, t)}: {labels.get(states[t], states[t])}" for t in ordered)
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if table == ARTICLE_LIST:
+        if column == "title" and "id" in row.keys():
+            url = datasette.urls.row(database, ARTICLE_TABLE, str(row["id"]))
+            return Markup('<a href="{}">{}</a>').format(url, value or "(không có tiêu đề)")
+        if column == "published_at":
+            return vn_datetime(value) or "không rõ"
+        if column == "documents":
+            return documents_label(value)
+    if isinstance(value, str):
+        labelled = label_of(column, value, table)
+        if labelled != value:
+            return labelled
+    return None
+
+
+class MonthFacet(ColumnFacet):
+    """Every value of a YYYY-MM column, newest month first (`_facet_month=published_month`
+    or `{month: published_month}` in metadata)."""
+
+    type = "month"
+
+    def get_facet_size(self):
+        return MONTHS_LISTED
+
+    async def suggest(self):
+        return []
+
+    async def facet_results(self):
+        results, timed_out = await super().facet_results()
+        for result in results:
+            result["results"].sort(key=lambda v: str(v["value"]), reverse=True)
+        return results, timed_out
+
+
+@hookimpl
+def register_facet_classes():
+    return [MonthFacet]
+
+
+class Pages:
+    """What the templates ask of `pressmon`: labels, URLs, the filters in words."""
+
+    def __init__(self, datasette, database_name: str, outlet_names: dict[str, str], actor):
+        self.datasette = datasette
+        self.db = database_name
+        self.outlet_names = outlet_names
+        self.actor = actor
+        config = datasette.plugin_config("pressmon-pages") or {}
+        self._column_labels = config.get("column_labels") or {}
+        self._table_column_labels = config.get("table_column_labels") or {}
+        self.software = config.get("software")
+        self.software_url = config.get("software_url")
+        self._database_metadata = (datasette.metadata("databases") or {}).get(database_name) or {}
+
+    @property
+    def database_title(self) -> str:
+        return self._database_metadata.get("title") or self.db
+
+    def table_title(self, table: str) -> str:
+        return ((self._database_metadata.get("tables") or {}).get(table) or {}).get("title") or table
+
+    task_tables = TASK_TABLES
+
+    @property
+    def is_admin(self) -> bool:
+        # SQL of one's own is for administrators (pressmon_access.py's gate refuses it to
+        # anyone else), so only they are offered the editor.
+        return bool(self.actor) and self.actor.get("role") == "admin"
+
+    def table_description(self, table: str) -> str | None:
+        return ((self._database_metadata.get("tables") or {}).get(table) or {}).get("description")
+
+    def query_title(self, name: str) -> str:
+        return ((self._database_metadata.get("queries") or {}).get(name) or {}).get("title") or name
+
+    # URLs of the navigation and the home page's tasks
+    @property
+    def article_list_url(self) -> str:
+        return self.datasette.urls.table(self.db, ARTICLE_LIST)
+
+    @property
+    def reports_url(self) -> str:
+        return self.datasette.urls.database(self.db) + "#bao-cao"
+
+    @property
+    def health_url(self) -> str:
+        return self.datasette.urls.query(self.db, "crawl_health")
+
+    def query_url(self, name: str) -> str:
+        return self.datasette.urls.query(self.db, name)
+
+    def table_url(self, name: str) -> str:
+        return self.datasette.urls.table(self.db, name)
+
+    dashboard_url = "/-/dashboards/do-phu-tuyen-truyen"
+    review_url = "/-/review"
+
+    # Labels
+    def column(self, column: str, table: str | None = None) -> str:
+        by_table = self._table_column_labels.get(table or "") or {}
+        if column in by_table:
+            return by_table[column]
+        if column in self._column_labels:
+            return self._column_labels[column]
+        match = re.match(r"^articles_(\w+)$", column)
+        if match and match.group(1) in DOCUMENT_SHORT_LABELS:
+            return f"Số bài trích dẫn {DOCUMENT_SHORT_LABELS[match.group(1)]}"
+        return column
+
+    def value(self, column: str, value, table: str | None = None):
+        if value is None or value == "":
+            return "(trống)"
+        return label_of(column, value, table, self.outlet_names)
+
+    def parameter_choices(self, name: str) -> dict[str, str] | None:
+        """A canned query's parameter offered as a list of labels, when its values are codes."""
+        if name == "outlet_kind":
+            return outlet_kinds()
+        if name == "topic":
+            return dict(DOCUMENT_SHORT_LABELS)
+        return None
+
+    def message(self, text: str) -> str:
+        return MESSAGES.get(text, text)
+
+    def lookup(self, key: str) -> str:
+        return LOOKUPS.get(key, key)
+
+    def is_article_list(self, table: str | None) -> bool:
+        return table == ARTICLE_LIST
+
+    def hidden(self, table: str | None, column: str) -> bool:
+        return table == ARTICLE_LIST and column in ARTICLE_LIST_HIDDEN
+
+    def rows(self, n) -> str:
+        return "{:,} dòng".format(n).replace(",", ".")
+
+    def number(self, n) -> str:
+        return "{:,}".format(n or 0).replace(",", ".")
+
+    def describe(self, table, filters, search, sort, sort_desc) -> str:
+        """The page's search, filters and sort in Vietnamese, built from the request (what
+        Datasette's English `human_description_en` says)."""
+        bits = []
+        if search:
+            bits.append(f"có “{search}”")
+        for column, lookup, value in filters.selections() if filters else ():
+            name = self.column(column, table)
+            if lookup in NO_ARGUMENT:
+                bits.append(f"{name} {self.lookup(lookup)}")
+            elif lookup == "exact":
+                bits.append(f"{name} là {self.value(column, value, table)}")
+            else:
+                bits.append(f"{name} {self.lookup(lookup)} {value}")
+        text = ", ".join(bits)
+        if sort or sort_desc:
+            order = f"xếp theo {self.column(sort or sort_desc, table)}, {'giảm dần' if sort_desc else 'tăng dần'}"
+            text = f"{text}; {order}" if text else order
+        return text
+
+
+async def _outlet_names(db) -> dict[str, str]:
+    try:
+        return {row[0]: row[1] for row in (await db.execute("select id, name from outlets")).rows}
+    except Exception:  # a database without outlets (never ours) still renders its pages
+        return {}
+
+
+def current_year() -> int:
+    return datetime.datetime.now(VIETNAM).year
+
+
+# The year's figures per watched document. Only rows that can count or wait are looked at —
+# classifications cited or probable (index on topic, tier) and items with a verdict — and for
+# each the newest classification and the newest verdict decide, as in the view topic_decisions.
+FIGURES_SQL = """
+with candidates as (
+  select article_id, topic from article_topics
+  where topic = :topic and tier in ('cited', 'probable')
+  union
+  select article_id, topic from verdicts where topic = :topic
+), state as (
+  select
+    (select t.tier from article_topics t where t.article_id = c.article_id and t.topic = c.topic
+     order by t.classified_at desc, t.id desc limit 1) as tier,
+    (select v.verdict from verdicts v where v.article_id = c.article_id and v.topic = c.topic
+     order by v.at desc, v.id desc limit 1) as verdict
+  from candidates c join articles a on a.id = c.article_id
+  where a.published_month between :first and :last
+)
+select
+  coalesce(sum(verdict = 'confirmed' or (verdict is null and tier = 'cited')), 0) as counted,
+  coalesce(sum(verdict is null and tier = 'probable'), 0) as awaiting
+from state
+"""
+
+HOLDINGS_SQL = """
+select (select count(*) from articles) as articles,
+       (select count(distinct outlet_id) from articles) as outlets_crawled,
+       (select count(*) from outlets) as outlets,
+       (select min(published_at) from articles) as first_published,
+       (select max(published_at) from articles) as last_published,
+       (select max(started_at) from crawl_runs) as last_crawl
+"""
+
+
+async def home_figures(db, year: int) -> dict:
+    holdings = dict((await db.execute(HOLDINGS_SQL)).rows[0])
+    documents = []
+    for topic, document in DOCUMENTS.items():
+        row = (await db.execute(FIGURES_SQL, {"topic": topic, "first": f"{year}-01",
+                                              "last": f"{year}-12"})).rows[0]
+        documents.append({"topic": topic, "label": document.label, "short_label": document.short_label,
+                          "subject": document.subject, "counted": row["counted"], "awaiting": row["awaiting"]})
+    return {
+        "year": year,
+        "documents": documents,
+        "holdings": holdings,
+        "first_published": vn_datetime(holdings["first_published"]),
+        "last_published": vn_datetime(holdings["last_published"]),
+        "last_crawl": vn_datetime(holdings["last_crawl"]),
+    }
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    # Datasette renders its error pages without extra_template_vars (and without a request):
+    # base.html then takes this one, so the navigation and labels are there too.
+    def pressmon_default():
+        names = [name for name in datasette.databases if name != "_internal"]
+        return Pages(datasette, names[0], {}, None) if names else None
+
+    env.globals["pressmon_default"] = pressmon_default
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    async def inner():
+        names = [name for name in datasette.databases if name != "_internal"]
+        if not names:
+            return {}
+        db = datasette.get_database(database if database in names else names[0])
+        pages = Pages(datasette, db.name, await _outlet_names(db), getattr(request, "actor", None))
+        extra = {"pressmon": pages}
+        if view_name == "index":
+            year = current_year()
+            asked = request.args.get("nam") if request else None
+            if asked and asked.isdigit() and 1990 <= int(asked) <= year:
+                year = int(asked)
+            extra["pressmon_home"] = await home_figures(db, year)
+            extra["pressmon_home"]["current_year"] = current_year()
+        return extra
+
+    return inner
