@@ -7,11 +7,12 @@ file and whether anonymous visitors may read (`--public`).
 | | anonymous | anonymous, --public | reviewer | admin |
 |---|---|---|---|---|
 | coverage pages (home, tables, canned queries, charts, item pages) | login | read | read | read |
-| verdicts and topic_decisions (reviewers' names and notes) | login | 403 | read | read |
+| verdicts and topic_decisions (reviewers' names and notes) | login | login | read | read |
 | SQL of one's own (`sql=`, `_where=`) | login | 403 | 403 | yes |
-| /-/review and its POSTs (a verdict) | login | login | yes | yes |
+| /-/review | login | login | yes | yes |
+| its POSTs (a verdict), /-/logout | 403 | 403 | yes | yes |
 | Datasette's debug pages (/-/metadata, /-/plugins, …) | login | 403 | 403 | yes |
-| any other POST | 403 | 403 | 403 | 403 |
+| any other POST, PUT, DELETE… | 403 | 403 | 403 | 403 |
 
 The role is read from the accounts file on every request, not from the login cookie, so an
 account removed or demoted loses its rights at once. datasette-auth-passwords checks the
@@ -41,7 +42,7 @@ OPEN_PATHS = ("/-/login", "/-/static/", "/-/static-plugins/", "/pressmon-static/
 ADMIN_PATHS = ("/-/metadata", "/-/plugins", "/-/settings", "/-/config", "/-/threads", "/-/databases",
                "/-/versions", "/-/permissions", "/-/allow-debug", "/-/messages", "/-/patterns",
                "/-/password-tool")
-# The only POSTs the site answers: logging in and out, and a verdict.
+# The only POSTs the site answers (and the role they need): logging in and out, and a verdict.
 POST_PATHS = {"/-/login": None, "/-/logout": "reviewer", "/-/review": "reviewer", "/-/review/verdict": "reviewer"}
 # Where reviewers' names and notes are: not for anonymous visitors.
 STAFF_TABLES = {"verdicts", "topic_decisions"}
@@ -144,6 +145,8 @@ def asgi_wrapper(datasette):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
             refusal = _refusal(datasette, scope)
+            if isinstance(refusal, str):
+                refusal = await _refusal_page(datasette, scope, refusal)
             if refusal is not None:
                 return await refusal.asgi_send(send)
             return await app(scope, receive, send)
@@ -153,26 +156,25 @@ def asgi_wrapper(datasette):
     return wrap
 
 
-def _refusal(datasette, scope) -> Response | None:
-    """The answer to a request its visitor may not make, or None to let it through."""
+def _refusal(datasette, scope) -> Response | str | None:
+    """The answer to a request its visitor may not make — a redirect to the login page or
+    the reason for a 403 — or None to let it through."""
     path, method = scope["path"], scope["method"]
     settings = access(datasette)
     role = role_of(datasette, _cookie_actor(datasette, scope))
-    if method == "POST":
-        needed = POST_PATHS.get(path, "forbidden")
-        if needed is None or (needed != "forbidden" and RANK[role] >= RANK[needed]):
+    if method not in ("GET", "HEAD"):
+        needed = POST_PATHS.get(path, "nobody") if method == "POST" else "nobody"
+        if needed is None or (needed in RANK and RANK[role] >= RANK[needed]):
             return None
-        if role is None and needed != "forbidden":
-            return login_redirect(datasette)
-        return _refuse("Không được phép gửi dữ liệu tới địa chỉ này.")
+        return "Không được phép gửi dữ liệu tới địa chỉ này."
     if path.startswith(OPEN_PATHS):
         return None
     if role is None and (settings is None or not settings.public or path.startswith("/-/review")):
         return login_redirect(datasette)
     if role != "admin" and path.startswith(ADMIN_PATHS):
-        return _refuse("Trang này chỉ dành cho quản trị viên.")
+        return "Trang này chỉ dành cho quản trị viên."
     if role != "admin" and _runs_own_sql(datasette, scope):
-        return _refuse("Chỉ quản trị viên được chạy câu lệnh SQL tự viết.")
+        return "Chỉ quản trị viên được chạy câu lệnh SQL tự viết."
     return None
 
 
@@ -189,8 +191,14 @@ def _chart_queries(datasette) -> set[str]:
             for chart in (dashboard.get("charts") or {}).values()}
 
 
-def _refuse(message: str) -> Response:
-    return Response.text(message, status=403)
+async def _refusal_page(datasette, scope, message: str) -> Response:
+    """A 403 on the site's own error page."""
+    # The gate runs before Datasette's CSRF middleware and actor lookup: the page gets both
+    # here (a 403 page has no form to protect).
+    request = Request(dict(scope, actor=_cookie_actor(datasette, scope), csrftoken=lambda: ""), None)
+    html = await datasette.render_template(
+        "error.html", {"ok": False, "error": message, "status": 403, "title": "Không được phép"}, request=request)
+    return Response.html(html, status=403)
 
 
 def _cookie_actor(datasette, scope) -> dict | None:
