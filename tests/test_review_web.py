@@ -84,6 +84,8 @@ async def test_queue_newest_first_with_count_and_filters(site):
     assert "Tin mẫu số 3" in page and "Cổng TTĐT tỉnh" in page
     for label in ("Xác nhận", "Bác bỏ", "Bỏ qua"):
         assert label in page
+    # The sentence the model weighed is marked in the text.
+    assert re.search(r'<mark class="weighed"[^>]*>[^<]*phân loại rác', page)
     only_ct20 = (await ds.client.get("/-/review?document=ct20", cookies=cookies)).text
     assert remaining(only_ct20) == 1 and shown(only_ct20) == (2, "ct20")
     one_outlet = (await ds.client.get("/-/review?outlet=baogialai&document=qd1894", cookies=cookies)).text

@@ -107,7 +107,7 @@ async def review(request, datasette):
     item = article = None
     if rows:
         item = dict(rows[0])
-        article = await article_context(db, item["article_id"])
+        article = await article_context(db, item["article_id"], request.actor)
         decision = next((d for d in article["decisions"] if d["topic"] == item["topic"]), None)
         item.update(topic_label=DOCUMENT_LABELS.get(item["topic"], item["topic"]),
                     tier_label=TIER_LABELS.get(item["tier"], item["tier"]),
