@@ -366,6 +366,22 @@ def test_anonymous_posts_are_refused_and_write_nothing(anonymous, site, server):
             direct = anonymous.context.request.post(base + path, form=form, max_redirects=0)
             assert urlsplit(direct.headers.get("location", "")).path == "/-/login", (path, direct.status)
     assert query(site.db, "select count(*), coalesce(max(id), 0) from verdicts") == before
+    # The token was good: the same visitor's login attempt passes the CSRF check.
+    answer = anonymous.evaluate(
+        """async ([url, form]) => (await fetch(url, {method: 'POST', body: new URLSearchParams(form)})).status""",
+        [base + "/-/login", {"csrftoken": token, "username": REVIEWER, "password": "sai-mat-khau"}])
+    assert answer == 200
+
+
+def test_a_post_without_its_csrf_token_is_refused_even_logged_in(staff, site):
+    staff.goto(site.staff.url + "/-/review")
+    article_id, topic, _ = shown_item(staff)
+    before = query(site.db, "select count(*) from verdicts")
+    status = staff.evaluate(
+        """async ([url, form]) => (await fetch(url, {method: 'POST', body: new URLSearchParams(form)})).status""",
+        [site.staff.url + "/-/review", {"article_id": str(article_id), "topic": topic, "action": "confirmed"}])
+    assert status == 403
+    assert query(site.db, "select count(*) from verdicts") == before
 
 
 # --- A phone's screen -----------------------------------------------------------------------
@@ -395,8 +411,23 @@ def test_the_login_page_fits_a_phone(anonymous_phone, site):
 ENGLISH = re.compile("|".join(rf"\b{re.escape(p)}(?!\w)" for p in ENGLISH_CHROME) + r"|\b\d[\d,.]* rows?\b")
 
 
+# What a person reads that is not in the body's text: button values, placeholders, tooltips,
+# labels read aloud, the choices of a select.
+SHOWN_ATTRIBUTES = """() => {
+  const shown = el => el.getClientRects().length > 0;
+  const texts = [];
+  for (const el of document.querySelectorAll('input[type=submit], input[type=button], input[type=reset]'))
+    if (shown(el)) texts.push(el.value);
+  for (const el of document.querySelectorAll('[placeholder], [title], [aria-label]'))
+    if (shown(el)) texts.push(el.placeholder || '', el.title || '', el.getAttribute('aria-label') || '');
+  for (const el of document.querySelectorAll('select'))
+    if (shown(el)) for (const option of el.options) texts.push(option.text);
+  return texts.join('\\n');
+}"""
+
+
 def english_in(page) -> list[str]:
-    text = page.title() + "\n" + page.inner_text("body")
+    text = "\n".join((page.title(), page.inner_text("body"), page.evaluate(SHOWN_ATTRIBUTES)))
     return sorted(set(ENGLISH.findall(text)))
 
 
@@ -413,6 +444,14 @@ def test_staff_pages_show_no_english_chrome(staff, site, path):
     staff.goto(url)
     assert english_in(staff) == []
     assert not re.search(r"\bselect\b", staff.title(), re.I), "the tab's title is not SQL"
+
+
+def test_the_column_menu_is_in_vietnamese(staff, site):
+    staff.goto(article_list_url(staff, site.staff.url))
+    staff.locator("th .dropdown-menu-icon").first.click()
+    menu = staff.locator(".dropdown-menu")
+    assert menu.is_visible()
+    assert not ENGLISH.findall(menu.inner_text())
 
 
 @pytest.mark.parametrize("password", (None, "sai-mat-khau"))
