@@ -165,9 +165,11 @@ async def test_login_form_contract(ds):
     assert re.search(r'type="password" name="password"', form)
     assert re.search(r'<input type="hidden" name="csrftoken" value="[^"]+">', form)
     assert ">Đăng nhập</button>" in form
+    form_page = await ds.client.get("/-/login")
+    token = re.search(r'name="csrftoken" value="([^"]+)"', form_page.text).group(1)
     failed = await ds.client.post("/-/login", data={"username": "lan.pham", "password": "sai-mat-khau",
-                                                    "csrftoken": re.search(r'value="([^"]+)"', form).group(1)},
-                                  cookies={"ds_csrftoken": (await ds.client.get("/-/login")).cookies["ds_csrftoken"]})
+                                                    "csrftoken": token},
+                                  cookies={"ds_csrftoken": form_page.cookies["ds_csrftoken"]})
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in failed.text
 
 
