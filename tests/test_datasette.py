@@ -310,6 +310,17 @@ async def test_exact_words_apply_to_the_search_only_and_keep_other_filters(ds, i
     assert "Xã Hòa Hội ra mắt" in html and "UBND tỉnh ban hành Kế hoạch" not in html
 
 
+async def test_the_article_list_searches_the_same_way(ds, ids):
+    async def listed(query):
+        rows = await get_json(ds, "/pressmon/article_list.json?" + _qs(_search=query, _shape="array", _size="max"))
+        by_id = {v: k for k, v in ids.items()}
+        return {by_id[row["id"]] for row in rows}
+
+    assert await listed("Hòa") == {"a4"}
+    assert await listed("hoa") == {"a4", "a7"}
+    assert await listed("dak doa") == expected_matches("dak doa")
+
+
 async def test_search_for_document_number_does_not_error(ds, ids):
     # Raw FTS5 would read "/" and "-" as syntax; Datasette's escaped mode quotes the phrase.
     found = await search(ds, ids, "1894/QĐ-TTg")
