@@ -386,15 +386,31 @@ def test_a_post_without_its_csrf_token_is_refused_even_logged_in(staff, site):
 
 # --- A phone's screen -----------------------------------------------------------------------
 
-def phone_pages(site, db) -> dict[str, str]:
-    item = query(db, "select article_id from topic_decisions where tier = 'cited' order by published_at desc limit 1")[0][0]
-    return {"trang-chu": "/", "tin-bai": "/pressmon/articles?_search=dak+doa", "bai": f"/pressmon/articles/{item}",
-            "duyet-tin": "/-/review", "bao-cao": "/pressmon/coverage_by_document"}
+def item_url(site) -> str:
+    """An item's page worth showing: the newest item citing a document (evidence to highlight)."""
+    item = query(site.db, "select article_id from topic_decisions where tier = 'cited' order by published_at desc limit 1")[0][0]
+    return f"{site.staff.url}/pressmon/articles/{item}"
+
+
+# The main pages by the names their screenshots get; the article list is reached as a person
+# reaches it (the navigation's link, then the search box).
+MAIN_PAGES = {"trang-chu": "/", "tin-bai": None, "bai": None, "duyet-tin": "/-/review",
+              "bao-cao": "/pressmon/coverage_by_document", "dang-nhap": "/-/login",
+              "bieu-do": "/-/dashboards/do-phu-tuyen-truyen"}
+
+
+def open_page(page, site, name: str) -> None:
+    if name == "tin-bai":
+        search(page, site.staff.url, "dak doa")
+    elif name == "bai":
+        page.goto(item_url(site))
+    else:
+        page.goto(site.staff.url + MAIN_PAGES[name])
 
 
 @pytest.mark.parametrize("name", ("trang-chu", "tin-bai", "bai", "duyet-tin", "bao-cao"))
 def test_a_phone_screen_needs_no_sideways_scrolling(phone, site, name):
-    phone.goto(site.staff.url + phone_pages(site, site.db)[name])
+    open_page(phone, site, name)
     assert urlsplit(phone.url).path != "/-/login"
     widths = phone.evaluate("({page: document.documentElement.scrollWidth, screen: window.innerWidth})")
     assert widths["screen"] == PHONE["width"], "the page lays out at the phone's width (viewport meta)"
@@ -431,17 +447,16 @@ def english_in(page) -> list[str]:
     return sorted(set(ENGLISH.findall(text)))
 
 
-@pytest.mark.parametrize("path", ("/", "article-list", "/pressmon/coverage_by_document", "item", "/-/review",
-                                  "/-/dashboards/do-phu-tuyen-truyen", "/pressmon/khong-co-bang-nay",
+@pytest.mark.parametrize("path", ("trang-chu", "article-list", "tin-bai", "bao-cao", "bai", "duyet-tin", "bieu-do",
+                                  "/pressmon", "/pressmon/crawl_health", "/pressmon/khong-co-bang-nay",
                                   "/khong-co-trang-nay", "/-/logout"))
 def test_staff_pages_show_no_english_chrome(staff, site, path):
     if path == "article-list":
-        url = article_list_url(staff, site.staff.url)
-    elif path == "item":
-        url = site.staff.url + phone_pages(site, site.db)["bai"]
+        staff.goto(article_list_url(staff, site.staff.url))
+    elif path in MAIN_PAGES:
+        open_page(staff, site, path)
     else:
-        url = site.staff.url + path
-    staff.goto(url)
+        staff.goto(site.staff.url + path)
     assert english_in(staff) == []
     assert not re.search(r"\bselect\b", staff.title(), re.I), "the tab's title is not SQL"
 
@@ -470,14 +485,11 @@ def test_screenshots_of_the_main_pages(staff, phone, anonymous, anonymous_phone,
     """PNGs of what a person sees first on each main page, desktop and phone; the README
     shows them. Written only when they differ, so a run that changes nothing leaves git clean."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pages = phone_pages(site, site.db)
-    shots = {"trang-chu": "/", "tin-bai": "/pressmon/articles?_search=dak+doa", "bai": pages["bai"],
-             "duyet-tin": "/-/review", "dang-nhap": "/-/login", "bieu-do": "/-/dashboards/do-phu-tuyen-truyen"}
-    for name, path in shots.items():
+    for name in ("trang-chu", "tin-bai", "bai", "duyet-tin", "dang-nhap", "bieu-do"):
         for suffix, page in (("may-tinh", staff), ("dien-thoai", phone)):
             if name == "dang-nhap":
                 page = anonymous if suffix == "may-tinh" else anonymous_phone
-            page.goto(site.staff.url + path)
+            open_page(page, site, name)
             page.wait_for_load_state("networkidle")
             png = page.screenshot(full_page=False)
             target = SCREENSHOTS / f"{name}-{suffix}.png"
