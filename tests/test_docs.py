@@ -4,12 +4,14 @@ after the demo, in the demo's folder; and the README's test command is what CI r
 
 from __future__ import annotations
 
+import http.cookiejar
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 import click
@@ -17,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
+from pressmon.pipeline.accounts import Accounts
 from pressmon.pipeline.cli import cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -89,7 +92,7 @@ def test_the_commands_after_the_demo_run_as_written(demo_folder):
     for args in commands:
         if args[0] == "serve":
             continue  # blocks: tested below
-        answers = "q\n" if args[0] == "review" else None
+        answers = {"review": "q\n", "users": "mat-khau-cua-lan\nmat-khau-cua-lan\n"}.get(args[0])
         result = CliRunner().invoke(cli, args, input=answers)
         assert result.exit_code == 0, (args, result.output)
         assert "Traceback" not in result.output
@@ -98,20 +101,31 @@ def test_the_commands_after_the_demo_run_as_written(demo_folder):
 
 
 def test_serve_after_the_demo_publishes_the_site(demo_folder):
+    """`pressmon serve` as written, on the demo's database with an account: the site asks for a
+    login, and after logging in through the form an item's page is there."""
     (args,) = [a for a in readme_commands("### After the demo") if a[0] == "serve"]
+    if "lan.pham" not in {a.name for a in Accounts.beside(demo_folder / "pressmon.db").list()}:
+        Accounts.beside(demo_folder / "pressmon.db").add("lan.pham", "reviewer", "mat-khau-cua-lan")
     server = subprocess.Popen([sys.executable, "-m", "pressmon.pipeline.cli", *args], cwd=demo_folder,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    port = args[args.index("--port") + 1]
+    base = f"http://127.0.0.1:{args[args.index('--port') + 1]}"
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     try:
-        page = None
+        form = None
         deadline = time.monotonic() + 60
-        while page is None and time.monotonic() < deadline and server.poll() is None:
+        while form is None and time.monotonic() < deadline and server.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/pressmon/articles/42", timeout=5) as response:
-                    page = response.read().decode("utf-8")
+                with browser.open(f"{base}/pressmon/articles/42", timeout=5) as response:
+                    assert response.url == f"{base}/-/login"  # asked to log in first
+                    form = response.read().decode("utf-8")
             except OSError:
                 time.sleep(0.3)
-        assert page is not None, server.stdout.read() if server.poll() is not None else "no answer"
+        assert form is not None, server.stdout.read() if server.poll() is not None else "no answer"
+        token = re.search(r'name="csrftoken" value="([^"]+)"', form).group(1)
+        login = urllib.parse.urlencode({"username": "lan.pham", "password": "mat-khau-cua-lan", "csrftoken": token})
+        browser.open(f"{base}/-/login", data=login.encode(), timeout=10).read()
+        with browser.open(f"{base}/pressmon/articles/42", timeout=10) as response:
+            page = response.read().decode("utf-8")
         assert 'class="pressmon-article"' in page and "Ngày đăng" in page
     finally:
         server.terminate()
