@@ -107,6 +107,9 @@ STAFF_PAGES = [
     ("/pressmon/no_such_table", 404),
     ("/pressmon/articles/999999", 404),
     ("/-/login", 200),
+    ("/-/dashboards", 200),
+    ("/-/dashboards/do-phu-tuyen-truyen", 200),
+    ("/-/dashboards/do-phu-tuyen-truyen/theo-thang", 200),
 ]
 
 

@@ -244,6 +244,16 @@ class Pages:
     def message(self, text: str) -> str:
         return MESSAGES.get(text, text)
 
+    @staticmethod
+    def facets_in_order(facet_results, metadata) -> list:
+        """The metadata's facets in the metadata's order (Datasette sorts them by their
+        number of values), then any asked for in the URL."""
+        order = []
+        for facet in (metadata or {}).get("facets") or []:
+            order.append(facet if isinstance(facet, str) else next(iter(facet.values())))
+        rank = {name: n for n, name in enumerate(order)}
+        return sorted(facet_results, key=lambda f: rank.get(f["name"], len(rank)))
+
     def lookup(self, key: str) -> str:
         return LOOKUPS.get(key, key)
 
