@@ -90,6 +90,8 @@ ROLES = ("anonymous", "public", "reviewer", "admin")
 MATRIX = [
     ("/", (303, 200, 200, 200)),
     ("/pressmon", (303, 200, 200, 200)),
+    ("/pressmon/article_list", (303, 200, 200, 200)),
+    ("/pressmon/article_list.json?_search=thu+gom", (303, 200, 200, 200)),
     ("/pressmon/articles", (303, 200, 200, 200)),
     ("/pressmon/articles.json", (303, 200, 200, 200)),
     ("/pressmon/articles/1", (303, 200, 200, 200)),
@@ -202,7 +204,8 @@ async def test_reviewers_may_not_post_elsewhere_either(db):
 
 async def test_public_visitors_never_see_reviewers_names_or_notes(site_db):
     ds = make_datasette(site_db, public=True)
-    pages = ["/", "/pressmon", "/pressmon/articles", "/pressmon/articles/1", "/pressmon/articles/1.json",
+    pages = ["/", "/pressmon", "/pressmon/article_list", "/pressmon/article_list.json", "/pressmon/articles",
+             "/pressmon/articles/1", "/pressmon/articles/1.json",
              "/pressmon/coverage_by_document", "/pressmon/coverage_by_document.json",
              "/pressmon/article_topics.json", "/-/dashboards/do-phu-tuyen-truyen"]
     for path in pages:

@@ -185,7 +185,8 @@ def test_the_demo_checks_its_port_before_crawling(folder, busy_port):
 
 
 def test_serve_checks_its_port(folder, busy_port):
-    assert refused(folder, "serve", "--port", str(busy_port)).startswith(f"Error: port {busy_port} on 127.0.0.1")
+    assert refused(folder, "serve", "--public", "--port", str(busy_port)).startswith(
+        f"Error: port {busy_port} on 127.0.0.1")
 
 
 # Outlets ----------------------------------------------------------------------------------------

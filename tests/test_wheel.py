@@ -107,16 +107,19 @@ def test_the_installed_package_runs_the_demo_serves_the_site_and_classifies(inst
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([str(installed / "bin" / "pressmon"), "serve", "--port", str(port)], cwd=folder,
+    server = subprocess.Popen([str(installed / "bin" / "pressmon"), "serve", "--public", "--port", str(port)], cwd=folder,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         pages = {path: fetch(port, path, server) for path in (
-            "/", "/pressmon/articles?_search=dak+doa", "/pressmon/articles/1", "/-/dashboards/do-phu-tuyen-truyen")}
+            "/", "/pressmon/article_list?_search=dak+doa", "/pressmon/articles/1", "/-/dashboards/do-phu-tuyen-truyen",
+            "/-/login", "/pressmon-static/review.js")}
     finally:
         server.terminate()
         server.wait(timeout=30)
     assert "Giám sát truyền thông Gia Lai" in pages["/"]
-    assert "Đak Đoa" in pages["/pressmon/articles?_search=dak+doa"]
+    assert "Đak Đoa" in pages["/pressmon/article_list?_search=dak+doa"]
+    assert 'name="password"' in pages["/-/login"] and "Đăng nhập" in pages["/-/login"]
+    assert "keydown" in pages["/pressmon-static/review.js"]  # static files from the package
     assert 'class="pressmon-article"' in pages["/pressmon/articles/1"]  # templates and plugin from the package
     assert "vega" in pages["/-/dashboards/do-phu-tuyen-truyen"]
 
