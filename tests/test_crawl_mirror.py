@@ -267,8 +267,9 @@ def _count_quietly(db):
 ])
 async def test_datasette_search_on_the_demo_database(demo_db, search, expected_in_title):
     """The staff's search box (`_search`) on the crawled demo data, with and without diacritics;
-    the rows it finds are exactly those whose folded text contains the folded words."""
-    from pressmon.nlp.normalize import fold
+    the rows it finds are exactly those whose folded text contains the folded words and the
+    text as written every word typed with diacritics (any case, either tone placement)."""
+    from pressmon.nlp.normalize import fold, normalize_text
     from pressmon.pipeline.publish import make_datasette
 
     db, *_ = demo_db
@@ -278,8 +279,10 @@ async def test_datasette_search_on_the_demo_database(demo_db, search, expected_i
     assert response.status_code == 200
     found = {row["title"] for row in response.json()}
     words = fold(search).split()
+    typed = [w for w in normalize_text(search).lower().split() if fold(w) != w]
     expected = {title for title, lead, body in query(db, "select title, lead, body from articles")
-                if all(re.search(rf"\b{w}\b", fold(f"{title} {lead} {body}")) for w in words)}
+                if all(re.search(rf"\b{w}\b", fold(f"{title} {lead} {body}")) for w in words)
+                and all(re.search(rf"\b{w}\b", f"{title} {lead} {body}".lower()) for w in typed)}
     assert found == expected and found
     if expected_in_title:
         assert any(expected_in_title in title for title in found)
