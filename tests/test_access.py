@@ -229,6 +229,18 @@ async def test_a_removed_or_demoted_account_loses_its_rights_at_once(db):
     assert (await ds.client.get("/-/review", cookies=reviewer)).status_code == 303
     assert (await ds.client.get("/", cookies=reviewer)).status_code == 303
     assert (await ds.client.get("/pressmon?sql=select+1", cookies=admin)).status_code == 403
+    # Every page sees the account as it is now, not as the cookie remembers it.
+    assert (await ds.client.get("/-/actor.json", cookies=admin)).json()["actor"] == {"id": "quantri", "role": "reviewer"}
+
+
+async def test_a_removed_account_sees_no_names_on_a_public_site(db):
+    ds = make_datasette(db, public=True)
+    _, reviewer = await log_in(ds, "lan.pham")
+    assert "chi.nguyen" in (await ds.client.get("/pressmon/articles/1", cookies=reviewer)).text
+    Accounts.beside(db).remove("lan.pham")
+    page = await ds.client.get("/pressmon/articles/1", cookies=reviewer)
+    assert page.status_code == 200 and "chi.nguyen" not in page.text
+    assert (await ds.client.get("/-/actor.json", cookies=reviewer)).json()["actor"] is None
 
 
 async def test_a_cookie_signed_with_another_secret_is_anonymous(site_db, tmp_path):

@@ -144,6 +144,7 @@ def asgi_wrapper(datasette):
         async def gate(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
+            scope = _with_current_actor(datasette, scope)
             refusal = _refusal(datasette, scope)
             if isinstance(refusal, str):
                 refusal = await _refusal_page(datasette, scope, refusal)
@@ -154,6 +155,28 @@ def asgi_wrapper(datasette):
         return gate
 
     return wrap
+
+
+def _with_current_actor(datasette, scope):
+    """The request as Datasette and the templates should see it: a login cookie whose account
+    is gone is dropped, and one whose role changed carries the current role, so that every
+    `request.actor` downstream says what the accounts file says now."""
+    actor = _cookie_actor(datasette, scope)
+    if not actor:
+        return scope
+    role = role_of(datasette, actor)
+    if role == actor.get("role"):
+        return scope
+    replacement = "" if role is None else datasette.sign({"a": {"id": actor["id"], "role": role}}, "actor")
+    headers = []
+    for name, value in scope.get("headers") or []:
+        if name == b"cookie":
+            kept = [part for part in value.decode("latin-1").split(";") if not part.strip().startswith("ds_actor=")]
+            if replacement:
+                kept.append(f" ds_actor={replacement}")
+            value = ";".join(kept).strip().encode("latin-1")
+        headers.append((name, value))
+    return dict(scope, headers=headers)
 
 
 def _refusal(datasette, scope) -> Response | str | None:
