@@ -155,3 +155,23 @@ async def test_why_exports_of_a_table_are_ordered_by_its_key(ds):
         seen += [row["id"] for row in data["rows"]]
         path = data["next_url"] and data["next_url"].replace("http://localhost", "")
     assert len(seen) > len(set(seen))  # some twice (and, depending on the ties, some never)
+
+
+async def test_the_pages_export_links_download_every_row(ds):
+    """The links a person clicks, as the page renders them: files to save (not text shown in
+    the browser), every row of the article list, the BOM for Excel."""
+    import html
+    import re
+
+    for page, rows in (("/pressmon/article_list", TOTAL), ("/pressmon/coverage_by_outlet_month", None)):
+        text = (await ds.client.get(page)).text
+        links = [html.unescape(link) for link in re.findall(r'class="pressmon-export" href="([^"]+)"', text)]
+        assert [link.split("?")[0].rsplit(".", 1)[1] for link in links] == ["csv", "xlsx"], page
+        csv_file, xlsx_file = [await ds.client.get(link) for link in links]
+        for response in (csv_file, xlsx_file):
+            assert response.status_code == 200 and response.headers["content-disposition"].startswith("attachment")
+        if rows is not None:
+            assert len(read_csv(csv_file.content)) == rows
+            assert len(read_xlsx(xlsx_file.content)[0]) == rows
+        else:
+            assert read_csv(csv_file.content)
