@@ -96,4 +96,6 @@ ENGLISH_CHROME = (
     "Permission denied", "Interrupted", "Username", "Password", "Invalid username",
     "This instance does not have", "Query parameters", "Run SQL", "Format SQL", "Hide",
     "Show", "home",
+    # vega-embed's menu on each chart (the dashboard)
+    "Click to view", "Save as", "View Source", "View Compiled", "Open in Vega Editor",
 )

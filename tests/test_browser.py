@@ -500,6 +500,16 @@ def test_the_column_menu_is_in_vietnamese(staff, site):
     assert not ENGLISH.findall(menu.inner_text())
 
 
+def test_the_charts_menus_are_in_vietnamese(staff, site):
+    open_page(staff, site, "bieu-do")
+    charts = staff.locator(".dashboard-card-chart")
+    charts.first.locator("svg, canvas").first.wait_for()
+    menus = charts.locator("details")
+    for n in range(menus.count()):
+        menus.nth(n).locator("summary").click()
+        assert not ENGLISH.findall(menus.nth(n).inner_text()), menus.nth(n).inner_text()
+
+
 @pytest.mark.parametrize("password", (None, "sai-mat-khau"))
 def test_the_login_page_shows_no_english(anonymous, site, password):
     if password:
