@@ -339,3 +339,14 @@ def test_serve_refuses_an_open_address_without_accounts(tmp_path):
     assert refused.stderr.startswith("Error: 0.0.0.0 is reachable from other machines")
     refused = pressmon("serve", "--db", str(db), "--port", "8799")
     assert refused.returncode == 1 and "--public" in refused.stderr
+
+
+async def test_error_pages_know_who_is_logged_in(site_db):
+    ds = make_datasette(site_db)
+    _, cookies = await log_in(ds, "lan.pham")
+    for path in ("/pressmon/no_such_table", "/no-such-database", "/pressmon/articles/999999"):
+        page = await ds.client.get(path, cookies=cookies)
+        assert page.status_code == 404, path
+        assert "lan.pham" in page.text and "Đăng xuất" in page.text, path
+    refused = await ds.client.get("/-/metadata", cookies=cookies)
+    assert refused.status_code == 403 and "lan.pham" in refused.text

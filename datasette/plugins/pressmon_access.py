@@ -145,6 +145,9 @@ def asgi_wrapper(datasette):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
             scope = _with_current_actor(datasette, scope)
+            # Datasette looks the actor up only once a route matched; its 404 and error pages
+            # then know who is logged in too.
+            scope = dict(scope, actor=_cookie_actor(datasette, scope))
             refusal = _refusal(datasette, scope)
             if isinstance(refusal, str):
                 refusal = await _refusal_page(datasette, scope, refusal)

@@ -383,3 +383,31 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         return extra
 
     return inner
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    """Error pages drawn like every other page. Datasette's own handler renders error.html
+    without the request, so the navigation would offer "Đăng nhập" to someone logged in;
+    this one keeps its statuses and messages and passes the request. JSON errors and the
+    debugger stay Datasette's."""
+    if datasette.pdb or request.path.split("?")[0].endswith(".json"):
+        return None
+    from datasette.utils.asgi import Base400, Response
+    from datasette.views.base import DatasetteError
+
+    async def inner():
+        title = None
+        if isinstance(exception, Base400):
+            status, message = exception.status, exception.args[0]
+        elif isinstance(exception, DatasetteError):
+            status, title = exception.status, exception.title
+            message = Markup(exception.message) if exception.message_is_html else exception.message
+        else:
+            return None
+        html = await datasette.render_template(
+            [f"{status}.html", "error.html"],
+            {"ok": False, "error": message, "status": status, "title": title}, request=request)
+        return Response.html(html, status=status)
+
+    return inner
