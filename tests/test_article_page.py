@@ -243,3 +243,28 @@ async def test_the_archive_asks_for_a_login_when_the_site_does(db_path):
     response = await private.client.get("/-/archive/1")
     assert response.status_code in (302, 303) and PAGE not in response.content
     assert (await private.client.get("/-/archive/1", cookies=signed_in(private, db_path))).content == PAGE
+
+
+def test_every_reason_the_classifier_gives_has_its_vietnamese_sentence(topic_model):
+    """reason_label reads the classifier's English reasons: each kind the classifier gives
+    today must have its own sentence, not the general one for a reason it does not know."""
+    items = {
+        "empty": {"title": "", "lead": "", "body": ""},
+        "no letters": {"title": "2025", "lead": "", "body": "1894 20 2025 — 12/7"},
+        "short, cited": {"title": "CT 20", "lead": "", "body": "Chỉ thị 20/CT-TTg"},
+        "not Vietnamese": {"title": "Pollution control", "lead": "",
+                           "body": "The province announced new measures against pollution. " * 8},
+        "digest": {"title": "Điểm tin văn bản mới tuần qua", "lead": "", "body": (
+            "Tuần qua có các văn bản: Quyết định 1894/QĐ-TTg; Nghị định 45/2022/NĐ-CP; Thông tư 02/2022/TT-BTNMT; "
+            "Nghị định 08/2022/NĐ-CP; Quyết định 450/QĐ-TTg; Quyết định 1658/QĐ-TTg.\n"
+            "Giá lúa tăng nhẹ, nông dân phấn khởi thu hoạch vụ mùa trên cánh đồng lớn của xã.")},
+        "rival": {"title": "Triển khai Chỉ thị 02/CT-TTg về bảo vệ lưu vực sông", "lead": "", "body": (
+            "Tỉnh triển khai Chỉ thị 02/CT-TTg của Thủ tướng Chính phủ về ngăn chặn ô nhiễm môi trường "
+            "lưu vực sông, kiểm tra cơ sở xả thải, quan trắc tự động nước thải công nghiệp, xử lý nghiêm vi phạm.")},
+    }
+    reasons = {name: {d["reason"] for d in topic_model.classify(item)["topics"].values() if d.get("reason")}
+               for name, item in items.items()}
+    assert all(reasons.values()), reasons
+    for name, given in reasons.items():
+        for reason in given:
+            assert reason_label(reason) != "Mô hình không xếp bài vào văn bản này", (name, reason)
