@@ -123,19 +123,12 @@ def permission_allowed(datasette, actor, action, resource):
 
 @hookimpl
 def forbidden(datasette, request, message):
-    if request.actor is None or role_of(datasette, request.actor) is None:
+    if role_of(datasette, request.actor) is None:
         return login_redirect(datasette)
 
 
 def login_redirect(datasette):
     return Response.redirect(datasette.urls.path("/-/login"), status=303)
-
-
-@hookimpl
-def menu_links(datasette, actor):
-    # datasette-auth-passwords adds an English "Log in" link; the navigation of base.html
-    # has the Vietnamese ones.
-    return []
 
 
 @hookimpl
