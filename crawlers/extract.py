@@ -18,6 +18,7 @@ import htmldate
 import trafilatura
 from cssselect import GenericTranslator
 from trafilatura.utils import load_html
+from w3lib.encoding import html_to_unicode
 from lxml import html as lxml_html
 from parsel import Selector
 
@@ -64,7 +65,12 @@ BOX_TAGS = ("p", "div", "li", "ul", "ol", "dl", "dt", "dd", "table", "thead", "t
 
 
 class ExtractionError(Exception):
-    """The page is not an article we can read: nothing is stored for it."""
+    """The page is not an article we can read: nothing is stored for it. `kind` is the
+    crawl_errors kind the spider records it under."""
+
+    def __init__(self, detail: str, kind: str = "parse_failed"):
+        super().__init__(detail)
+        self.kind = kind
 
 
 @dataclass
@@ -74,6 +80,12 @@ class Extraction:
 
     def as_dict(self) -> dict:
         return {**self.fields, "methods": dict(self.methods)}
+
+
+def extract_page(body: bytes, url: str, outlet: Outlet, content_type: str | None = None) -> Extraction:
+    """The fields of a fetched page, from its bytes and its HTTP Content-Type header."""
+    _, text = html_to_unicode(content_type, body)  # as Scrapy's response.text decodes it
+    return extract_article(text, url, outlet)
 
 
 def extract_article(page: str | bytes, url: str, outlet: Outlet) -> Extraction:
