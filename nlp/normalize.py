@@ -66,9 +66,10 @@ for _first, _second in (("o", "a"), ("o", "e"), ("u", "y")):
             for _s in (_second, _second.upper()):
                 _TONE_PAIRS[_f + _compose(_s, _mark)] = _compose(_f, _mark) + _s
 
-_TONED_SECOND = "".join(sorted({k[1] for k in _TONE_PAIRS}))
-# A letter or combining mark after the pair means the syllable goes on: leave it.
-_TONE_RE = re.compile(r"[oOuU][" + _TONED_SECOND + r"](?![^\W\d_]|[\u0300-\u036f])")
+# Exactly the old-style pairs: a character class of first and second vowels would also match
+# misspellings such as "luá" or "Hoý", which are no pair of the table. A letter or combining
+# mark after the pair means the syllable goes on: leave it.
+_TONE_RE = re.compile("(?:" + "|".join(sorted(_TONE_PAIRS)) + r")(?![^\W\d_]|[\u0300-\u036f])")
 
 # Onsets (initial consonants) that may precede the diphthong. "q" is left out on purpose:
 # in "quỳ", "quý" the "u" belongs to the onset "qu" and the tone is already on the nucleus.
