@@ -22,6 +22,22 @@ class RegistryError(ValueError):
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How much one night's crawl of an outlet may fetch: traps (a listing with a thousand
+    links, a "load more" that never ends, a calendar of empty pages) are cut there, and the
+    spider records an error row of kind `limit` naming the limit and the URL it was hit at.
+    A real night stays far below them: Báo Gia Lai publishes about 150 articles a day, its
+    listings show 20-60 links a page, and paging back stops at known articles or `since`."""
+
+    max_listing_pages: int = 30  # pages of one section's listing (page 1 included)
+    max_links_per_page: int = 300  # article links followed from one listing page
+    max_pages_per_night: int = 5000  # pages one spider requests in a run (robots.txt aside)
+
+
+LIMIT_FIELDS = tuple(Limits.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
 class Outlet:
     id: str
     name: str
@@ -42,7 +58,8 @@ class Outlet:
     selectors: dict = field(default_factory=dict)
     media: dict = field(default_factory=dict)
     download_delay: float = 1.0
-    concurrency: int = 1
+    concurrency: int = 2
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def domain(self) -> str:
@@ -74,6 +91,13 @@ def _outlet_from_entry(entry: dict, families: dict, kinds: dict, media_kinds: di
     if set(media) - set(media_kinds):
         raise RegistryError(f"outlet {oid}: unknown media kinds {sorted(set(media) - set(media_kinds))}")
     politeness = entry.get("politeness", {})
+    limits = entry.get("limits", {})
+    unknown_limits = set(limits) - set(LIMIT_FIELDS)
+    if unknown_limits:
+        raise RegistryError(f"outlet {oid}: unknown limits {sorted(unknown_limits)}; known: {', '.join(LIMIT_FIELDS)}")
+    bad = [k for k, v in limits.items() if not isinstance(v, int) or isinstance(v, bool) or v < 1]
+    if bad:
+        raise RegistryError(f"outlet {oid}: limits {', '.join(sorted(bad))} must be whole numbers of at least 1")
     return Outlet(
         id=oid,
         name=entry["name"],
@@ -94,7 +118,8 @@ def _outlet_from_entry(entry: dict, families: dict, kinds: dict, media_kinds: di
         selectors=selectors,
         media=media,
         download_delay=float(politeness.get("download_delay", 1.0)),
-        concurrency=int(politeness.get("concurrency", 1)),
+        concurrency=int(politeness.get("concurrency", 2)),
+        limits=Limits(**limits),
     )
 
 
