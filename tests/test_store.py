@@ -4,6 +4,7 @@ and survival of a SIGKILL mid-write."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -247,6 +248,81 @@ def test_references_commit_with_their_article(store: Store):
     assert run_counters(store)["articles_new"] == 0
 
 
+# One text under two URLs; canonical links that point elsewhere -------------------------
+
+def test_the_same_text_under_another_url_is_stored_once_as_an_alias(store: Store):
+    assert store.save_article("run-1", article_item(1)) == "new"
+    # The same article under a second slug, with no canonical link naming the first.
+    assert store.save_article("run-1", article_item(2, modified_at="2025-09-05T08:00:00+07:00")) == "unchanged"
+    [article] = rows(store, "SELECT id, url, modified_at FROM articles")
+    assert article["url"] == "https://baogialai.com.vn/bai-1.html"
+    assert article["modified_at"] == "2025-09-05T08:00:00+07:00"
+    [alias] = rows(store, "SELECT url, article_id, first_seen_at FROM article_aliases")
+    assert alias["url"] == "https://baogialai.com.vn/bai-2.html" and alias["article_id"] == article["id"]
+    first_seen = alias["first_seen_at"]
+    assert store.save_article("run-1", article_item(2)) == "unchanged"  # seen again: one alias row, its first sighting
+    assert rows(store, "SELECT first_seen_at FROM article_aliases") == [{"first_seen_at": first_seen}]
+    assert run_counters(store)["articles_new"] == 1 and run_counters(store)["articles_unchanged"] == 2
+    # Another outlet's identical text is that outlet's own article.
+    store.sync_outlets([{**OUTLET, "id": "gialaitv", "domain": "gialaitv.vn"}])
+    other = article_item(3, outlet_id="gialaitv", url="https://gialaitv.vn/bai-3.html", fetched_url=None)
+    assert store.save_article("run-1", other) == "new"
+    # An alias URL that later serves a text of its own becomes its own article.
+    assert store.save_article("run-1", article_item(2, body="Một bài khác hẳn.")) == "new"
+    assert rows(store, "SELECT count(*) AS n FROM article_aliases")[0]["n"] == 0
+
+
+def test_a_canonical_link_to_another_article_never_overwrites_it(store: Store):
+    first = article_item(1, fetched_url="https://baogialai.com.vn/bai-1.html",
+                         warc_file="x.warc.gz", warc_offset=0, payload_sha256="a" * 64)
+    store.save_article("run-1", first)
+    before = rows(store, "SELECT * FROM articles")
+    # Another page whose canonical link (the item's url) names article 1.
+    other = article_item(1, fetched_url="https://baogialai.com.vn/bai-khac-7.html?utm_source=fb",
+                         title="Một bài khác", body="Nội dung hoàn toàn khác.", published_at="2019-01-01T00:00:00+07:00",
+                         warc_file="x.warc.gz", warc_offset=900, payload_sha256="b" * 64)
+    assert store.save_article("run-1", other) == "new"
+    assert rows(store, "SELECT * FROM articles WHERE id = ?", [before[0]["id"]]) == before
+    [stored] = rows(store, "SELECT url, title, warc_offset FROM articles WHERE id != ?", [before[0]["id"]])
+    assert stored == {"url": "https://baogialai.com.vn/bai-khac-7.html", "title": "Một bài khác", "warc_offset": 900}
+    [error] = rows(store, "SELECT url, kind, detail FROM crawl_errors")
+    assert error["kind"] == "canonical_conflict" and error["url"] == "https://baogialai.com.vn/bai-khac-7.html"
+    assert "https://baogialai.com.vn/bai-1.html" in error["detail"]
+    assert rows(store, "SELECT count(*) AS n FROM article_versions")[0]["n"] == 0
+    assert run_counters(store)["errors"] == 1
+
+
+def test_a_canonical_link_to_the_same_text_or_an_unknown_url_is_used(store: Store):
+    # Unknown canonical URL: the article is stored under it, as before.
+    assert store.save_article("run-1", article_item(1, fetched_url="https://baogialai.com.vn/x-post1.html")) == "new"
+    assert rows(store, "SELECT url FROM articles") == [{"url": "https://baogialai.com.vn/bai-1.html"}]
+    # The same text fetched at another URL whose canonical link names it: the same article.
+    assert store.save_article("run-1", article_item(1, fetched_url="https://m.baogialai.com.vn/x")) == "unchanged"
+    # A changed text fetched at the canonical URL itself is an update.
+    assert store.save_article("run-1", article_item(1, fetched_url="https://baogialai.com.vn/bai-1.html",
+                                                     body="Bản sửa.")) == "updated"
+    assert rows(store, "SELECT count(*) AS n FROM crawl_errors")[0]["n"] == 0
+
+
+def test_a_save_that_fails_leaves_no_part_of_the_item(store: Store):
+    broken = {**reference(), "text": None}  # article_references.text is NOT NULL
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_article("run-1", article_item(1), references=[broken])
+    assert rows(store, "SELECT count(*) AS n FROM articles")[0]["n"] == 0
+    assert rows(store, "SELECT count(*) AS n FROM articles_fts")[0]["n"] == 0
+    assert run_counters(store)["articles_new"] == 0
+    assert store.save_article("run-1", article_item(2), references=[reference()]) == "new"
+
+
+def test_run_ids_are_unique_even_in_one_second():
+    from pressmon.pipeline.store import new_run_id
+
+    ids = [new_run_id() for _ in range(1000)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+    assert re.fullmatch(r"\d{8}T\d{6}-\d{6}", ids[0])
+
+
 # Runs, errors, outlets ------------------------------------------------------------------
 
 
@@ -291,7 +367,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
                        {"version": 5, "name": "add_evidence_and_health"},
                        {"version": 6, "name": "add_crawl_source"},
                        {"version": 7, "name": "add_reference_role"},
-                       {"version": 8, "name": "add_article_list"}]
+                       {"version": 8, "name": "add_article_list"},
+                       {"version": 9, "name": "add_article_aliases"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):

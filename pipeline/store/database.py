@@ -11,10 +11,13 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from pressmon.crawlers.dates import now
+from pressmon.crawlers.dates import VIETNAM, now
+from pressmon.crawlers.urls import canonical_url
 from pressmon.pipeline.store.migrations import immediate_transaction, migrate
 
 OUTLET_COLUMNS = ("id", "name", "kind", "family", "domain", "home_url", "language")
@@ -34,9 +37,22 @@ RUN_COUNTER_BY_OUTCOME = {
 }
 
 
+_last_run_start: datetime | None = None
+_run_id_lock = threading.Lock()
+
+
 def new_run_id() -> str:
-    """Sortable and readable: the local start time of the run (20250904T143000)."""
-    return now().replace("-", "").replace(":", "")[:15]
+    """Sortable and readable: the local start time of the run to the microsecond
+    (20250904T143000-123456), so that two crawls started in the same second (a `pressmon crawl`
+    and a nightly cycle, one after the other under the lock) never share a run id and its
+    counters. Within one process a second call in the same microsecond moves on by one."""
+    global _last_run_start
+    with _run_id_lock:
+        started = datetime.now(VIETNAM)
+        if _last_run_start is not None and started <= _last_run_start:
+            started = _last_run_start + timedelta(microseconds=1)
+        _last_run_start = started
+    return started.strftime("%Y%m%dT%H%M%S-%f")
 
 
 def content_sha256(title: str, lead: str | None, body: str) -> str:
@@ -123,6 +139,14 @@ class Store:
             )
             self._add_to_run_counter(run_id, outlet_id, "errors", 1)
 
+    def mark_interrupted(self, since: str) -> int:
+        """Mark the `running` crawl rows started at or after `since` (the start of a crawl or
+        cycle that died holding the lock) `interrupted`; return how many."""
+        with immediate_transaction(self.db):
+            cursor = self.db.execute("UPDATE crawl_runs SET status = 'interrupted' "
+                                     "WHERE status = 'running' AND started_at >= ?", [since])
+        return cursor.rowcount
+
     def finish_run(self, run_id: str, outlet_id: str, status: str = "finished") -> None:
         with immediate_transaction(self.db):
             self._ensure_run(run_id, outlet_id)
@@ -157,13 +181,34 @@ class Store:
         `references`, when given, replace the article's references in the same transaction;
         `classification` ({"model_version", "topics"}) and `places` are stored with it too.
         An article is never deleted: changed text moves its old version to article_versions.
+
+        The item's `url` comes from the page's canonical link, `fetched_url` is what was
+        fetched. A canonical link naming another stored article whose text differs is not
+        believed: the page is stored under its fetched URL and a `canonical_conflict` error row
+        names both, so that one page never overwrites another article. A text the outlet
+        already has under another URL is not stored twice: the URL becomes an alias of that
+        article (article_aliases) and counts as unchanged.
         """
         seen_at = now()
         digest = content_sha256(item["title"], item.get("lead"), item["body"])
         with immediate_transaction(self.db):
             stored = self._stored_article(item["url"])
+            fetched = canonical_url(item["fetched_url"]) if item.get("fetched_url") else item["url"]
+            if stored is not None and stored["content_sha256"] != digest and fetched != item["url"]:
+                self.record_error(run_id, item["outlet_id"], fetched, "canonical_conflict",
+                                  f"the page's canonical link names {item['url']}, stored as another article "
+                                  f"(id {stored['id']}) with a different text: stored under the fetched URL "
+                                  f"{fetched}, the other article left as it was")
+                item = {**item, "url": fetched}
+                stored = self._stored_article(fetched)
+            if stored is None:
+                stored = self._article_with_text(item["outlet_id"], digest, item["url"])
+                if stored is not None:
+                    self._record_alias(item["url"], stored["id"], seen_at)
             if stored is None:
                 article_id = self._insert_article(run_id, item, digest, seen_at)
+                # A URL that once served another article's text now has a text of its own.
+                self.db.execute("DELETE FROM article_aliases WHERE url = ?", [item["url"]])
                 outcome = "new"
             elif stored["content_sha256"] == digest:
                 article_id = stored["id"]
@@ -193,6 +238,29 @@ class Store:
                 [url],
             ),
             None,
+        )
+
+    def _article_with_text(self, outlet_id: str, digest: str, url: str) -> dict | None:
+        """The outlet's stored article with this very text under another URL, if any (the
+        oldest, should there be several from before aliases existed)."""
+        return next(
+            self.db.query(
+                "SELECT id, title, lead, body, content_sha256, modified_at, changed_at "
+                "FROM articles WHERE outlet_id = ? AND content_sha256 = ? AND url != ? ORDER BY id LIMIT 1",
+                [outlet_id, digest, url],
+            ),
+            None,
+        )
+
+    def _record_alias(self, url: str, article_id: int, seen_at: str) -> None:
+        # A URL that served this article before keeps its first sighting; one that pointed at
+        # another article then now points at this one.
+        self.db.execute(
+            "INSERT INTO article_aliases (url, article_id, first_seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET article_id = excluded.article_id, "
+            "first_seen_at = CASE WHEN article_id = excluded.article_id THEN first_seen_at "
+            "ELSE excluded.first_seen_at END",
+            (url, article_id, seen_at),
         )
 
     def _insert_article(self, run_id: str, item: dict, digest: str, seen_at: str) -> int:

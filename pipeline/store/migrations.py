@@ -297,9 +297,22 @@ SELECT a.title, a.outlet_id, (SELECT o.name FROM outlets o WHERE o.id = a.outlet
 FROM articles a""")
 
 
+def add_article_aliases(db: sqlite_utils.Database) -> None:
+    """Other URLs of one outlet that served an article's very text (same content_sha256): the
+    article is stored once and each further URL is recorded here. The index finds a stored
+    article of the outlet by its text hash."""
+    db.execute("""CREATE TABLE article_aliases (
+    url TEXT PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    first_seen_at TEXT NOT NULL
+)""")
+    db.execute("CREATE INDEX idx_article_aliases_article_id ON article_aliases(article_id)")
+    db.execute("CREATE INDEX idx_articles_outlet_content ON articles(outlet_id, content_sha256)")
+
+
 MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
                                add_http_validators, add_evidence_and_health, add_crawl_source,
-                               add_reference_role, add_article_list]
+                               add_reference_role, add_article_list, add_article_aliases]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
