@@ -5,12 +5,19 @@ Each article row keeps `warc_file` (relative to the database's folder), `warc_of
 `payload_sha256` (SHA-256 of the response body as archived, i.e. after HTTP content decoding).
 Records are gzip members, so a single record can be read at its offset and a set of records
 concatenated is itself a valid `.warc.gz`, readable with standard WARC tools.
+
+`check_archive` sorts every record by what points at it, so that records of pages that were
+archived and never committed (a crawl killed in between) are counted, not silently kept.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -89,3 +96,119 @@ def raw_record(warc_path: Path, offset: int) -> bytes:
         length = iterator.get_record_length()
         handle.seek(offset)
         return handle.read(length)
+
+
+# Checking an archive against the database ------------------------------------------------
+
+CHUNK = 1 << 16
+GZIP_MAGIC = b"\x1f\x8b\x08"
+TARGET_URI = re.compile(rb"^WARC-Target-URI: *(\S+)\r?$", re.MULTILINE)
+
+
+@dataclass
+class ArchiveCheck:
+    """Every record of the archive, sorted by what points at it. A record no article points
+    at is one of: a copy (its URL is a stored article or alias: an unchanged page fetched
+    again, or a page whose crawl was killed and refetched later), recorded (the page has a
+    crawl_errors row: it failed after it was archived), or untraced (nothing in the database
+    knows the page: the crawl died between archiving and the commit, and never came back to
+    it). `damaged` are parts of files that are not whole records (a write cut by a kill)."""
+    records: int = 0
+    referenced: int = 0
+    copies: list[tuple[str, int, str]] = field(default_factory=list)
+    recorded: list[tuple[str, int, str]] = field(default_factory=list)
+    untraced: list[tuple[str, int, str]] = field(default_factory=list)
+    damaged: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def unreferenced(self) -> int:
+        return len(self.copies) + len(self.recorded) + len(self.untraced)
+
+
+def scan_members(path: str | Path) -> Iterator[tuple[int, str | None, str | None]]:
+    """(offset, target URL, problem) of each gzip member of a `.warc.gz`; `problem` is None
+    for a whole record. A damaged member is skipped by looking for the next gzip header."""
+    with open(path, "rb") as handle:
+        offset, pending = 0, b""
+        while True:
+            if not pending:
+                pending = handle.read(CHUNK)
+                if not pending:
+                    return
+            start, head = offset, b""
+            inflater = zlib.decompressobj(31)
+            try:
+                while True:
+                    out = inflater.decompress(pending)
+                    head = (head + out[:4096])[:4096]
+                    if inflater.eof:
+                        offset += len(pending) - len(inflater.unused_data)
+                        pending = inflater.unused_data
+                        found = TARGET_URI.search(head)
+                        yield start, found.group(1).decode("utf-8", "replace") if found else None, None
+                        break
+                    offset += len(pending)
+                    pending = handle.read(CHUNK)
+                    if not pending:
+                        yield start, None, f"cut short after {offset - start} bytes (a write interrupted)"
+                        return
+            except zlib.error as exc:
+                yield start, None, f"not a whole gzip member ({exc})"
+                offset, pending = _next_member(handle, start + 1), b""
+                if offset is None:
+                    return
+                handle.seek(offset)
+
+
+def _next_member(handle, position: int) -> int | None:
+    handle.seek(position)
+    tail = b""
+    while chunk := handle.read(CHUNK):
+        data = tail + chunk
+        found = data.find(GZIP_MAGIC)
+        if found >= 0:
+            return position - len(tail) + found
+        position += len(chunk)
+        tail = data[-(len(GZIP_MAGIC) - 1):]
+    return None
+
+
+def check_archive(db_path: str | Path, warc_dir: str | Path | None = None) -> ArchiveCheck:
+    """Compare every record in the archive beside `db_path` (or in `warc_dir`) with the
+    articles, aliases and crawl errors of the database (read-only)."""
+    from pressmon.crawlers.urls import canonical_url
+    from pressmon.pipeline.store.checks import read_only
+
+    db_path = Path(db_path)
+    folder = db_path.resolve().parent
+    conn = read_only(db_path)
+    try:
+        pointed = {(str((folder / row[0]).resolve()), row[1]) for row in conn.execute(
+            "SELECT warc_file, warc_offset FROM articles WHERE warc_file IS NOT NULL")}
+        stored = {row[0] for row in conn.execute("SELECT url FROM articles UNION SELECT url FROM article_aliases")}
+        errors = {row[0] for row in conn.execute("SELECT url FROM crawl_errors WHERE url IS NOT NULL")}
+    finally:
+        conn.close()
+    files = set(Path(warc_dir or db_path.with_suffix(".warc")).resolve().glob("*.warc.gz"))
+    files |= {Path(path) for path, _ in pointed}
+    check = ArchiveCheck()
+    for path in sorted(p for p in files if p.is_file()):
+        for offset, url, problem in scan_members(path):
+            if problem:
+                check.damaged.append((str(path), offset, problem))
+                continue
+            check.records += 1
+            if (str(path), offset) in pointed:
+                check.referenced += 1
+                continue
+            try:
+                key = canonical_url(url) if url else None
+            except ValueError:
+                key = url
+            if key in stored or url in stored:
+                check.copies.append((str(path), offset, url))
+            elif key in errors or url in errors:
+                check.recorded.append((str(path), offset, url))
+            else:
+                check.untraced.append((str(path), offset, url))
+    return check
