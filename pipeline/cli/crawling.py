@@ -34,9 +34,11 @@ def _console():
 @click.option("--log-file", type=click.Path(dir_okay=False),
               help="Where Scrapy's log goes (default with progress bars: <db>.crawl.log).")
 @click.option("--run-id", metavar="ID", help="Record the crawl under this run id (the nightly cycle passes its own; "
-                                              "default: the start time, e.g. 20260104T013000).")
+                                              "default: the start time, e.g. 20260104T013000-482913).")
 def crawl(db_path, outlets, since, mirror, politeness_scale, progress, log_file, run_id):
     """Crawl the outlets into the database.
+
+    Refused while another crawl or the nightly cycle runs on the same database (<db>.lock).
 
     \b
     Example:

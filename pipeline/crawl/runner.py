@@ -15,7 +15,8 @@ from pressmon.crawlers.settings import politeness_settings
 from pressmon.crawlers.spiders.outlets import OUTLET_SPIDERS
 from pressmon.pipeline.crawl import settings as scrapy_settings
 from pressmon.pipeline.crawl.progress import CrawlProgress
-from pressmon.pipeline.store import check_database, new_run_id, read_only
+from pressmon.pipeline.nightly.lock import AlreadyRunning, CycleLock
+from pressmon.pipeline.store import Store, check_database, new_run_id, read_only
 
 
 class CrawlRefused(ValueError):
@@ -92,23 +93,43 @@ def run_crawl(db_path: str | Path, outlet_ids: list[str] | None = None, since: s
     On a terminal (or with `progress`), progress bars show and Scrapy's log goes to
     `log_file` (default `<db>.crawl.log`); otherwise the log goes to stderr, or to `log_file`
     when one is given. `expected_faults` (URL → what is wrong with it) marks log lines about
-    those pages as expected."""
+    those pages as expected.
+
+    The crawl holds the database's lock (`<db>.lock`, the nightly cycle's) while it runs, and
+    is refused when another crawl or cycle holds it; a crawl that the nightly cycle started
+    goes on under the cycle's lock."""
     outlet_ids = outlet_ids or list(load_registry())
     check_crawl(db_path, outlet_ids, mirror)
-    run_id = run_id or new_run_id()
-    show_progress = sys.stderr.isatty() if progress is None else progress
-    if show_progress and log_file is None:
-        log_file = default_log_file(db_path)
-    process = CrawlerProcess(crawl_settings(db_path, run_id, mirror, politeness_scale, log_file))
-    with CrawlProgress(enabled=show_progress) as bar:
-        for outlet_id in outlet_ids:
-            crawler = process.create_crawler(OUTLET_SPIDERS[outlet_id])
-            bar.watch(crawler, outlet_id)
-            process.crawl(crawler, since=since)
-        if expected_faults:
-            # After the crawls are set up: each one installs Scrapy's root log handler anew.
-            for handler in logging.getLogger().handlers:
-                handler.addFilter(ExpectedFaults(expected_faults))
-        process.start()
+    try:
+        lock = CycleLock(db_path, command="crawl").acquire()
+    except AlreadyRunning as exc:
+        raise CrawlRefused(str(exc)) from None
+    try:
+        if lock.previous and lock.previous.get("started_at") and Path(db_path).exists():
+            # A crawl or cycle died holding the lock: its rows never reach `finished`.
+            with Store(db_path) as store:
+                interrupted = store.mark_interrupted(lock.previous["started_at"])
+            logging.getLogger(__name__).warning(
+                "the previous %s (PID %s, started %s) did not finish: %d crawl rows marked interrupted",
+                lock.previous.get("command", "cycle"), lock.previous.get("pid"), lock.previous["started_at"],
+                interrupted)
+        # Made under the lock, after the previous holder's run id: never the same one.
+        run_id = run_id or new_run_id()
+        show_progress = sys.stderr.isatty() if progress is None else progress
+        if show_progress and log_file is None:
+            log_file = default_log_file(db_path)
+        process = CrawlerProcess(crawl_settings(db_path, run_id, mirror, politeness_scale, log_file))
+        with CrawlProgress(enabled=show_progress) as bar:
+            for outlet_id in outlet_ids:
+                crawler = process.create_crawler(OUTLET_SPIDERS[outlet_id])
+                bar.watch(crawler, outlet_id)
+                process.crawl(crawler, since=since)
+            if expected_faults:
+                # After the crawls are set up: each one installs Scrapy's root log handler anew.
+                for handler in logging.getLogger().handlers:
+                    handler.addFilter(ExpectedFaults(expected_faults))
+            process.start()
+    finally:
+        lock.release()
     logging.getLogger(__name__).info("run %s finished", run_id)
     return run_id
