@@ -103,6 +103,9 @@ class StorePipeline:
                                    prefix=Path(self.db_path).stem)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+        # An exception in any item pipeline stage (this one included: save_article has rolled
+        # its transaction back) would otherwise drop the page with a log line only.
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -171,3 +174,23 @@ class StorePipeline:
     def spider_error(self, failure, response, spider=None):
         self.store.record_error(self.run_id, self.outlet_id, response.url, "spider_exception",
                                 f"{type(failure.value).__name__}: {failure.value}")
+
+    def item_error(self, item, response, failure, spider=None):
+        url = item.get("fetched_url") or item.get("url") or (response.url if response is not None else None)
+        self.store.record_error(self.run_id, item.get("outlet_id") or self.outlet_id, url, "pipeline_error",
+                                describe_exception(failure))
+        self.crawler.stats.inc_value("pressmon/errors/pipeline_error")
+
+
+def describe_exception(failure) -> str:
+    """"KeyError: 'x' (in normalize_text, normalize.py:57)": the exception and the innermost
+    line that raised it, enough for a person to know which stage failed."""
+    exc = failure.value
+    detail = f"{type(exc).__name__}: {exc}"
+    tb = failure.getTracebackObject()
+    if tb is not None:
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        code = tb.tb_frame.f_code
+        detail += f" (in {code.co_name}, {Path(code.co_filename).name}:{tb.tb_lineno})"
+    return detail
