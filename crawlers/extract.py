@@ -147,6 +147,11 @@ def _extract(text: str, url: str, outlet: Outlet) -> Extraction:
          ("json-ld", lambda: found.jsonld("description")),
          ("opengraph", lambda: found.meta("og:description")),
          ("meta", lambda: found.meta("description")))
+    if found.body_container_is_empty(sel.get("body")):
+        # the template's body element with nothing in it: a placeholder, whatever text a
+        # generic extractor would find around it (the lead, a caption)
+        raise ExtractionError("no article body found (the article's body is empty: a "
+                              "placeholder page)", kind="soft_404")
     take("body", ("selector", lambda: found.css_body(sel.get("body"), sel.get("drop", ()))),
          ("json-ld", lambda: found.jsonld("articleBody")),
          ("trafilatura", lambda: found.trafilatura_body(sel.get("drop", ()))))
@@ -189,6 +194,9 @@ def _extract(text: str, url: str, outlet: Outlet) -> Extraction:
     take("language", ("html-lang", found.html_lang), ("registry", lambda: outlet.language))
     result.fields["tags"] = result.fields["tags"] or []
 
+    # before the title and body checks: a page cut inside the article has a title and what
+    # body came before the cut
+    _refuse_an_unclosed_container(scan, found.body_container(sel.get("body")))
     if result.fields["lead"] and outlet.lead_prefix:
         result.fields["lead"] = outlet.lead_prefix.sub("", result.fields["lead"], count=1).strip() or None
     if result.methods.get("body") == "trafilatura":
@@ -201,16 +209,12 @@ def _extract(text: str, url: str, outlet: Outlet) -> Extraction:
                               kind="no_title")
     if not result.fields["body"] or len(result.fields["body"]) < MIN_BODY_CHARS:
         _explain_a_page_with_no_article(page_sel, text)
-        if found.body_container_is_empty(sel.get("body")):
-            raise ExtractionError("no article body found (the article's body is empty: a "
-                                  "placeholder page)", kind="soft_404")
         raise ExtractionError(f"no article body found (under {MIN_BODY_CHARS} characters)")
     if result.methods["body"] != "selector" and len(result.fields["body"]) < SHORT_PAGE_CHARS:
         # a short text no template element vouches for: a challenge or placeholder page's
         # own words, if the page says it is one
         _explain_a_page_with_no_article(page_sel, text)
     _refuse_mojibake(result.fields)
-    _refuse_an_unclosed_container(scan, found.body_container(sel.get("body")))
     return result
 
 
@@ -286,7 +290,7 @@ def _mojibake_signs(text: str) -> list[str]:
 
 
 def _quote_signs(signs: list[str]) -> str:
-    shown = ", ".join(repr(s) for s in dict.fromkeys(signs[:40]))
+    shown = ", ".join(repr(s) for s in list(dict.fromkeys(signs))[:8])
     return f"{len(signs)} sign(s) of mojibake ({shown})"
 
 
@@ -648,8 +652,13 @@ class _Sources:
         (from a source other than the outlet's own title element) the lead or first
         paragraph standing in for a missing title."""
         folded = _fold(_NOT_WORD.sub(" ", title))
-        if folded in self.site_names():
-            return "the site's name"
+        for name in self.site_names():
+            # "Báo Gia Lai điện tử" is the name "Báo Gia Lai" with a word or two after it
+            if folded == name or folded.startswith(name + " ") and len(folded.split()) - len(name.split()) <= 2:
+                return "the site's name"
+        label = _RELATED_LABEL.match(folded)
+        if label and label.end() == len(folded):
+            return "a related-news box's label"
         if method == "selector":
             return None  # the outlet's heading element: a heading even when the lead repeats it
         first = (fields.get("body") or "").split("\n\n")[0]

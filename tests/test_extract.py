@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from parsel import Selector
 
 from conftest import FIXTURES, pressmon
-from pressmon.crawlers.extract import ExtractionError, extract_article
+from pressmon.crawlers.extract import ExtractionError, extract_article, extract_page
 from pressmon.crawlers.registry import load_registry
 from pressmon.pipeline.cli import cli
 
@@ -53,11 +53,13 @@ ERRORS = [p for p in EXPECTED if p not in ARTICLES]
 def test_fixture(path):
     html, expected, meta = load(path)
     outlet = load_registry()[path.parent.name]
+    served = (html.read_bytes(), meta["url"], outlet, meta.get("content_type"))
     if "error" in expected:
-        with pytest.raises(ExtractionError, match=re.escape(expected["error"])):
-            extract_article(html.read_bytes(), meta["url"], outlet)
+        with pytest.raises(ExtractionError, match=re.escape(expected["error"])) as raised:
+            extract_page(*served)
+        assert raised.value.kind == expected["kind"]
         return
-    result = extract_article(html.read_bytes(), meta["url"], outlet)
+    result = extract_page(*served)
     fields, methods = split(expected)
     assert set(result.fields) == FIELDS
     # every field but the raw date text is pinned by every article fixture
