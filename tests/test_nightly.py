@@ -24,6 +24,7 @@ from pressmon.pipeline.nightly.cycle import run_cycle
 from pressmon.pipeline.nightly.lock import AlreadyRunning, CycleLock, lock_path_for
 from pressmon.pipeline.nightly.logs import relay
 from pressmon.pipeline.nightly.schedule import register_job
+from pressmon.pipeline.store import Store
 
 HOLDER = textwrap.dedent("""
     import fcntl, json, os, sys, time
@@ -75,6 +76,62 @@ def test_the_lock_is_free_at_the_next_start_after_sigkill(holder):
     again = CycleLock(db).acquire()  # a clean release leaves no trace of an unfinished cycle
     assert again.previous is None
     again.release()
+
+
+def test_a_crawl_is_refused_in_one_line_while_a_cycle_holds_the_lock(holder):
+    db, process = holder
+    refused = pressmon("crawl", "--db", str(db), "--outlet", "baogialai", "--mirror", "http://127.0.0.1:9",
+                       "--no-progress")
+    assert refused.returncode == 1
+    assert refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert f"PID {process.pid}" in refused.stderr and "running on this database" in refused.stderr
+    assert not db.exists(), "the refused crawl touched the database"
+
+
+CRAWL_HOLDER = textwrap.dedent("""
+    import sys, time
+    from pressmon.pipeline.nightly.lock import CycleLock
+    CycleLock(sys.argv[1], command="crawl").acquire()  # what run_crawl holds while it crawls
+    print("locked", flush=True)
+    time.sleep(120)
+""")
+
+
+def test_a_cycle_is_refused_while_a_crawl_holds_the_lock(tmp_path):
+    db = tmp_path / "night.db"
+    crawl = subprocess.Popen([sys.executable, "-c", CRAWL_HOLDER, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert crawl.stdout.readline().strip() == "locked"
+        with pytest.raises(AlreadyRunning) as caught:
+            run_cycle(db, mirror="http://127.0.0.1:9")
+        assert caught.value.pid == crawl.pid
+        assert json.loads(lock_path_for(db).read_text())["command"] == "crawl"
+        assert not db.exists()
+    finally:
+        crawl.kill()
+        crawl.wait(timeout=10)
+
+
+def test_a_crawl_after_a_killed_one_marks_its_rows_interrupted(tmp_path, mirror):
+    db = tmp_path / "night.db"
+    with Store(db) as store:
+        store.sync_outlets([{"id": "baogialai", "name": "Báo Gia Lai", "kind": "newspaper"}])
+        store.start_run("20260101T013000-000001", "baogialai", source="mirror")
+    killed = subprocess.Popen([sys.executable, "-c", CRAWL_HOLDER, str(db)], stdout=subprocess.PIPE, text=True)
+    assert killed.stdout.readline().strip() == "locked"
+    killed.kill()
+    killed.wait(timeout=10)
+    started = json.loads(lock_path_for(db).read_text())["started_at"]
+    with sqlite3.connect(db) as conn:  # the run row of the crawl that died
+        conn.execute("update crawl_runs set started_at = ?", [started])
+    conn.close()
+    done = pressmon("crawl", "--db", str(db), "--outlet", "gialai-gov", "--mirror", mirror,
+                    "--politeness-scale", "0.05", "--no-progress")
+    assert done.returncode == 0, done.stderr[-3000:]
+    statuses = dict(query(db, "select run_id, status from crawl_runs"))
+    assert statuses.pop("20260101T013000-000001") == "interrupted"
+    assert set(statuses.values()) == {"finished"}
+    assert lock_path_for(db).read_text() == ""  # released cleanly
 
 
 def test_run_once_crawls_classifies_and_a_second_night_adds_nothing(tmp_path, mirror, topic_model, manifest):
