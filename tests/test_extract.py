@@ -266,3 +266,98 @@ def test_a_short_item_that_is_mostly_a_link_list_is_an_error_not_its_links():
     html = f"<html><body>{template.format(body=body)}</body></html>"
     with pytest.raises(ExtractionError, match="no article body found"):
         extract_article(html, url, load_registry()["baogialai"])
+
+
+# ----------------------------------------------------------------------------------------
+# The hostile web (issue 10): what extract_page refuses, and what it must still read. The
+# per-outlet fixtures above hold the whole-page faults; these are the edges.
+
+def article_page(body_extra: str = "", head: str = "", heading: str = "Kiểm tra hồ chứa trước mùa mưa bão") -> str:
+    url, _, template = PAGES["baogialai"]
+    body = "".join(f"<p>{p}</p>" for p in OWN) + body_extra
+    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{heading}</title>'
+            f'{head}</head><body>{template.replace("Kiểm tra hồ chứa trước mùa mưa bão", heading).format(body=body)}'
+            f"</body></html>")
+
+
+def refused(page: str | bytes, content_type: str | None = None, outlet_id: str = "baogialai") -> ExtractionError:
+    body = page.encode("utf-8") if isinstance(page, str) else page
+    with pytest.raises(ExtractionError) as raised:
+        extract_page(body, PAGES[outlet_id][0], load_registry()[outlet_id], content_type)
+    return raised.value
+
+
+def test_the_bytes_decide_the_charset_not_the_header():
+    """UTF-8 bytes under a header saying windows-1258, and a UTF-8 byte order mark under a
+    header saying ISO-8859-1, are read as UTF-8."""
+    page = article_page().encode("utf-8")
+    outlet = load_registry()["baogialai"]
+    for body, header in ((page, "text/html; charset=windows-1258"),
+                         (b"\xef\xbb\xbf" + page, "text/html; charset=iso-8859-1")):
+        assert extract_page(body, PAGES["baogialai"][0], outlet, header).fields["body"] == "\n\n".join(OWN)
+
+
+def test_a_replacement_character_is_bad_charset():
+    error = refused(article_page("<p>Giá lúa tăng \ufffd trong tuần qua.</p>"))
+    assert error.kind == "bad_charset" and "('\ufffd')" in str(error)
+
+
+def test_legacy_bytes_no_charset_reads_cleanly_are_bad_charset():
+    """Bytes undefined in both Vietnamese code pages (0x81, 0x8d, 0x90) under a UTF-8 header."""
+    error = refused(article_page().encode("utf-8").replace("ồ".encode("utf-8"), b"\x81\x8d\x90"),
+                    "text/html; charset=utf-8")
+    assert error.kind == "bad_charset" and "not valid UTF-8" in str(error)
+
+
+def test_a_headline_about_something_not_found_is_an_article():
+    heading = "Không tìm thấy thi thể nạn nhân mất tích sau 3 ngày tìm kiếm trên sông Ba"
+    result = extract_article(article_page(heading=heading), PAGES["baogialai"][0], load_registry()["baogialai"])
+    assert result.fields["title"] == heading
+
+
+@pytest.mark.parametrize("heading", ["404", "Lỗi 404 - Không tìm thấy trang", "Trang bạn tìm không tồn tại",
+                                     "Page not found"])
+def test_a_not_found_heading_is_a_soft_404(heading):
+    assert refused(article_page(heading=heading)).kind == "soft_404"
+
+
+def test_a_comment_captcha_on_an_article_is_not_an_interstitial():
+    form = ('<form class="comment-form"><textarea></textarea><div class="g-recaptcha" '
+            'data-sitekey="sample"></div><noscript>Vui lòng bật JavaScript để bình luận.</noscript></form>')
+    url, _, template = PAGES["baogialai"]
+    page = article_page().replace("</body>", form + "</body>")
+    assert extract_article(page, url, load_registry()["baogialai"]).fields["body"] == "\n\n".join(OWN)
+
+
+def test_another_articles_json_ld_gives_nothing():
+    """The only JSON-LD on the page names another of the outlet's articles: its headline and
+    its date are not this page's (no date → published_at null, recorded as bad_date)."""
+    other = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Tin khác", '
+             '"url": "https://congthuong.vn/tin-khac-412001.htm", "datePublished": "2019-03-12T07:00:00+07:00", '
+             '"description": "Mô tả của tin khác."}</script>')
+    url, _, template = PAGES["congthuong"]
+    html = (f'<html><head><meta charset="utf-8">{other}</head><body>'
+            f'{template.format(body="".join(f"<p>{p}</p>" for p in OWN))}</body></html>')
+    result = extract_article(html, url, load_registry()["congthuong"])
+    assert result.fields["published_at"] is None and result.fields["lead"] != "Mô tả của tin khác."
+
+
+@pytest.mark.parametrize("ld", [
+    '{"@type": ["NewsArticle", {"x": 1}], "headline": {"@value": "Tiêu đề mẫu từ JSON-LD"}, "author": [{"name": ["An"]}, "Bình"]}',
+    '{"@type": "NewsArticle", "headline": [["Tiêu đề mẫu từ JSON-LD"]], "keywords": {"a": 1}, "@graph": {"@type": "WebPage"}}',
+])
+def test_json_ld_of_any_shape_is_read_never_crashes(ld):
+    url, _, template = PAGES["congthuong"]
+    body = "".join(f"<p>{p}</p>" for p in OWN)
+    html = (f'<html><head><script type="application/ld+json">{ld}</script></head><body><div id="main-detail">'
+            f'<div class="detail-inner">{body}</div></div></body></html>')
+    result = extract_article(html, url, load_registry()["congthuong"])
+    assert result.fields["title"] == "Tiêu đề mẫu từ JSON-LD" and result.methods["title"] == "json-ld"
+
+
+def test_an_unexpected_exception_is_a_parse_failed_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("x")
+    monkeypatch.setattr("pressmon.crawlers.extract.parse_date", broken)
+    error = refused(article_page())
+    assert error.kind == "parse_failed" and str(error) == "extraction failed: KeyError: 'x'"
