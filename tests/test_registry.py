@@ -77,3 +77,24 @@ def test_the_outlet_and_media_kinds_are_the_registrys_with_vietnamese_labels():
                               "commune_portal": "Cổng thông tin xã, phường"}
     assert media_kinds()["audio"] == "Âm thanh"
     assert all(set(o.media) <= set(media_kinds()) for o in load_registry().values())
+
+
+def test_crawl_limits_have_defaults_and_per_outlet_overrides(tmp_path):
+    from pressmon.crawlers.registry import Limits
+
+    assert load_registry()["baogialai"].limits == Limits()
+    assert Limits().max_listing_pages >= 10 and Limits().max_links_per_page >= 100
+    entry = ('[kinds]\nnewspaper="Báo"\n[media_kinds]\ntext="Văn bản"\n[families.x]\nspider="x"\n'
+             '[families.x.selectors]\ntitle="h1"\n[[outlets]]\nid="a"\nname="A"\nkind="newspaper"\nfamily="x"\n'
+             'domains=["a.vn"]\nhome="https://a.vn/"\narticle_url="x"\n[outlets.limits]\n')
+    good = tmp_path / "good.toml"
+    good.write_text(entry + "max_pages_per_night = 50\n", encoding="utf-8")
+    assert load_registry(good)["a"].limits == Limits(max_pages_per_night=50)
+    typo = tmp_path / "typo.toml"
+    typo.write_text(entry + "max_page_per_night = 50\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="unknown limits"):
+        load_registry(typo)
+    zero = tmp_path / "zero.toml"
+    zero.write_text(entry + "max_links_per_page = 0\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="at least 1"):
+        load_registry(zero)
