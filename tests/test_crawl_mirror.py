@@ -7,6 +7,7 @@ from the crawler.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -224,6 +225,51 @@ def test_since_bounds_a_backfill(tmp_path, mirror, manifest):
     expected = {a["url"] for oid in ("gialaitv", "gialai-gov") for a in manifest["outlets"][oid]["articles"]
                 if a["published"] >= "2026-06-01"}
     assert stored == expected and expected
+
+
+class FailingStage:
+    """A test item pipeline stage: raises on one page, and on another hands the store a
+    reference it must refuse (a NULL text) in the middle of the article's transaction."""
+
+    def process_item(self, item, spider=None):
+        if item.get("fetched_url") == os.environ.get("PRESSMON_TEST_RAISE_AT"):
+            raise RuntimeError("stage broke on this page")
+        if item.get("fetched_url") == os.environ.get("PRESSMON_TEST_BREAK_STORE_AT"):
+            item["references"] = [{"field": "body", "text": None}]
+        return item
+
+
+def test_an_exception_in_any_pipeline_stage_is_recorded_and_the_crawl_goes_on(tmp_path, mirror, manifest):
+    from pressmon.pipeline.crawl.settings import ITEM_PIPELINES
+    from pressmon.pipeline.store.warc import check_archive
+
+    db = tmp_path / "stages.db"
+    expected = [a["url"] for a in manifest["outlets"]["gialai-gov"]["articles"]]
+    raise_at, break_at = expected[0], expected[1]
+    stages = {**ITEM_PIPELINES, "test_crawl_mirror.FailingStage": 800}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), "PRESSMON_TEST_RAISE_AT": raise_at,
+           "PRESSMON_TEST_BREAK_STORE_AT": break_at}
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "gialai-gov", "-s", f"PRESSMON_DB={db}",
+         "-s", f"PRESSMON_MIRROR={mirror}", "-s", f"ITEM_PIPELINES={json.dumps(stages)}",
+         "-s", "PRESSMON_POLITENESS_SCALE=0.05", "-s", "DOWNLOAD_DELAY=0"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    errors = {url: (kind, detail) for url, kind, detail in
+              query(db, "select url, kind, detail from crawl_errors where kind = 'pipeline_error'")}
+    assert set(errors) == {raise_at, break_at}
+    assert errors[raise_at][1].startswith("RuntimeError: stage broke on this page (in process_item")
+    assert errors[break_at][1].startswith("IntegrityError: NOT NULL constraint failed")
+    stored = {r[0] for r in query(db, "select url from articles")}
+    assert stored == set(expected) - {raise_at, break_at}
+    # The store's transaction was rolled back: no part of the refused article anywhere.
+    assert query(db, "select count(*) from articles_fts")[0][0] == len(stored)
+    assert query(db, "select sum(articles_new), sum(errors) from crawl_runs")[0] == (
+        len(stored), query(db, "select count(*) from crawl_errors")[0][0])
+    # Their archived responses are accounted for: the pages have error rows.
+    check = check_archive(db)
+    assert {url for _, _, url in check.recorded} >= {raise_at, break_at}
+    assert check.untraced == [] and check.damaged == []
 
 
 def test_sigkill_mid_crawl_loses_nothing(tmp_path, manifest, topic_model):
