@@ -588,3 +588,26 @@ def test_middleware_is_off_without_the_setting():
     assert copy.url == "http://127.0.0.1:8765/tin-tuc/a?page=2"
     assert copy.headers["Host"] == b"gialai.gov.vn" and copy.dont_filter
     assert copy.meta["mirror_original_url"] == "https://gialai.gov.vn/tin-tuc/a?page=2#x"
+
+
+def test_middleware_errors_name_the_real_page_not_the_mirror():
+    """A timeout of the loopback copy reads "Getting http://127.0.0.1:PORT/… took longer": the
+    middleware re-raises the same exception naming the page's own URL."""
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.exceptions import DownloadTimeoutError
+    from scrapy.utils.test import get_crawler
+
+    from pressmon.crawlers.mirror.middleware import MirrorMiddleware
+
+    mw = MirrorMiddleware.from_crawler(get_crawler(settings_dict={"PRESSMON_MIRROR": "http://127.0.0.1:8765"}))
+
+    async def hung(request, spider=None):
+        raise DownloadTimeoutError(f"Getting {request.url} took longer than 2.0 seconds.")
+
+    mw._download = hung
+    page = "https://baogialai.com.vn/trang-cham-post999006.html"
+    with pytest.raises(DownloadTimeoutError) as raised:
+        asyncio.run(mw.process_request(Request(page)))
+    assert str(raised.value) == f"Getting {page} took longer than 2.0 seconds."

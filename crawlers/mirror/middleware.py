@@ -24,7 +24,8 @@ with ``url`` set back to the original URL. Returning a Response from ``process_r
 skips only the download; every ``process_response`` still runs, so RedirectMiddleware
 (600), RetryMiddleware (550), HttpCompression (590), cookies, stats and the spider all see
 the real URL. Exceptions raised by the download (timeouts, refused connections) reach every
-``process_exception`` with the original request, so retries and errbacks see the real URL too.
+``process_exception`` with the original request, so retries and errbacks see the real URL too;
+their messages are rewritten to name the real URL instead of the loopback copy (``unmirror``).
 
 robots.txt: RobotsTxtMiddleware (100) fetches ``https://<host>/robots.txt`` with
 ``engine.download_async()``, which runs ``Downloader.fetch()`` → this same middleware chain,
@@ -100,7 +101,11 @@ class MirrorMiddleware:
             return None
         request.meta[META_KEY] = request.url
         mirrored = self.mirror_request(request)
-        response = await self._download(mirrored, spider)
+        try:
+            response = await self._download(mirrored, spider)
+        except Exception as exc:  # any kind: only its message changes
+            self.unmirror(exc, mirrored.url, request.url)
+            raise
         for key in ("download_latency", "download_slot"):
             if key in mirrored.meta:
                 request.meta[key] = mirrored.meta[key]
@@ -111,6 +116,16 @@ class MirrorMiddleware:
         if original and response.url.startswith(self.base + "/"):
             return response.replace(url=original)
         return response
+
+    def unmirror(self, exc: BaseException, mirrored_url: str, url: str) -> None:
+        """`exc` with the loopback copy's URL in its message replaced by the page's own
+        ("Getting http://127.0.0.1:PORT/a took longer…" → "Getting https://site/a…"): error
+        rows and logs name the page, never the mirror. The same exception object is raised on,
+        so retries and errbacks see the type they expect."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        exc.args = tuple(a.replace(mirrored_url, url).replace(self.base, origin) if isinstance(a, str) else a
+                         for a in exc.args)
 
     async def _download(self, request: Request, spider=None) -> Response:
         downloader = self.crawler.engine.downloader
