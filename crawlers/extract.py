@@ -4,6 +4,12 @@ Each field is taken from the first source that has it: the outlet's CSS selector
 page's JSON-LD, then OpenGraph / article meta tags, then trafilatura (body, title, author) or
 htmldate (dates from markup only). `methods` records which source gave each field, so a
 layout change shows up as a field falling back to a weaker source.
+
+A wrong article is worse than an error row: `extract_page` decides the charset from the page's
+bytes and refuses, with an ExtractionError whose `kind` the crawl records, a page that does not
+decode cleanly, is cut short, is a challenge or "not found" page served with status 200, or
+offers no title of its own (only the site's name, its lead or a box's label). Dates and
+JSON-LD are read only from the article's own markup, never from related boxes or sidebars.
 """
 
 from __future__ import annotations
@@ -224,8 +230,6 @@ def _extract(text: str, url: str, outlet: Outlet) -> Extraction:
 # never valid UTF-8). Bytes that are not: a non-UTF-8 declaration is believed when its reading
 # looks clean, else the Vietnamese code page cp1258 or cp1252, whichever reads cleaner.
 LEGACY_CHARSETS = ("cp1258", "cp1252")
-# cp1258 spells most Vietnamese letters as a base letter and a combining tone mark.
-TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 
 
 def decode_page(body: bytes, content_type: str | None = None) -> str:
