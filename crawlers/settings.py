@@ -69,9 +69,11 @@ DOWNLOADER_MIDDLEWARES = {
     "pressmon.crawlers.robots.RobotsTxtMiddleware": 100,
     # process_response before RetryMiddleware's (550), which would retry at once
     "pressmon.crawlers.politeness.RetryAfterMiddleware": 560,
-    # process_response before RedirectMiddleware's (600), which would leave an offsite
-    # redirect to be dropped without an errback
-    "pressmon.crawlers.spiders.middlewares.OffsiteRedirectMiddleware": 610,
+    # redirects to another site and loops fail with an errback instead of vanishing
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "pressmon.crawlers.spiders.middlewares.TracedRedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "pressmon.crawlers.spiders.middlewares.TracedMetaRefreshMiddleware": 580,
 }
 # PRESSMON_MIRROR = "http://127.0.0.1:PORT" sends the registry's domains to the offline mirror:
 # the spiders then add its middleware (NewsSpider.update_settings); a real crawl never loads it.

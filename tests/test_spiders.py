@@ -166,11 +166,11 @@ def good(h):
     send(h, 200, GOOD_PAGE)
 
 
-def feed(*paths: str) -> callable:
+def feed(*paths: str):
     items = "".join(f"<item><title>{p}</title><link>{p if p.startswith('http') else SITE + p}</link>"
                     f"<pubDate>Mon, 01 Sep 2025 08:00:00 +0700</pubDate></item>" for p in paths)
     body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>{items}</channel></rss>".encode()
-    return lambda h: send(h, 200, body, ctype="application/rss+xml")
+    return lambda h: send(h, 200, body, ctype="application/rss+xml") if h else body
 
 
 def listing(*paths: str) -> callable:
@@ -273,12 +273,24 @@ def test_each_failure_gets_its_kind_and_the_rest_is_read():
               f"<url><loc>{SITE}/tu-sitemap-post7.html</loc></url></urlset>").encode()
     index = ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
              f"<sitemap><loc>{SITE}/sitemaps/bom.xml.gz</loc></sitemap>"
-             f"<sitemap><loc>{SITE}/sitemaps/thang.xml</loc></sitemap></sitemapindex>").encode()
+             f"<sitemap><loc>{SITE}/sitemaps/thang.xml</loc></sitemap>"
+             f"<sitemap><loc>{SITE}/sitemaps/bao-tri.xml</loc></sitemap></sitemapindex>").encode()
+    cdata = feed("/net-zero-1-post21.html", "/net-zero-2-post22.html", "/net-zero-3-post23.html")(None).replace(
+        b"<item>", b"<item><title>x</title><description><![CDATA[<p>cut short</description></item><item>", 1)
     result, site = crawl({
+        # an unclosed CDATA section in the first item once swallowed the items after it
+        "/rss/net-zero-7.rss": lambda h: send(h, 200, cdata, ctype="application/rss+xml"),
+        "/net-zero-1-post21.html": good, "/net-zero-2-post22.html": good, "/net-zero-3-post23.html": good,
+        "/sitemaps/bao-tri.xml": listing(),  # an HTML page where a sitemap should be
+        "/vong-lap-post16.html": lambda h: send(h, 302, b"", {"Location": SITE + "/vong-lap-b-post16.html"}),
+        "/vong-lap-b-post16.html": lambda h: send(h, 302, b"", {"Location": SITE + "/vong-lap-post16.html"}),
+        "/lam-moi-post17.html": lambda h: send(
+            h, 200, b'<html><head><meta http-equiv="refresh" content="0;url=https://quangcao.example/"></head></html>'),
         # the first item's link breaks URL parsing: it used to end the feed's loop
         "/rss/home.rss": feed("http://[::1/broken", "/bai-tot-post1.html", "/bai-tot-post2.html",
                               "/ngat-ket-noi-post10.html", "/cat-ngan-post11.html", "/sang-trang-khac-post12.html",
-                              "/bom-gzip-post13.html", "/cho-mot-chut-post14.html", "/cho-mai-post15.html"),
+                              "/bom-gzip-post13.html", "/cho-mot-chut-post14.html", "/cho-mai-post15.html",
+                              "/vong-lap-post16.html", "/lam-moi-post17.html"),
         "/sitemap.xml": lambda h: send(h, 200, index, ctype="application/xml"),
         "/sitemaps/bom.xml.gz": lambda h: send(h, 200, SITEMAP_BOMB, ctype="application/gzip"),
         "/sitemaps/thang.xml": lambda h: send(h, 200, urlset, ctype="application/xml"),
@@ -305,6 +317,15 @@ def test_each_failure_gets_its_kind_and_the_rest_is_read():
     assert errors_at(result, "/cat-ngan-post11.html")[0][0] == "truncated"
     [(kind, detail)] = errors_at(result, "/sang-trang-khac-post12.html")
     assert kind == "offsite_redirect" and "https://example.org/bai.html" in detail
+    assert {SITE + f"/net-zero-{n}-post2{n}.html" for n in (1, 2, 3)} <= stored
+    [(kind, detail)] = errors_at(result, "/rss/net-zero-7.rss")
+    assert kind == "parse_failed" and detail.startswith("feed item 1 is not well-formed")
+    [(kind, detail)] = errors_at(result, "/sitemaps/bao-tri.xml")
+    assert kind == "parse_failed" and "<html>" in detail
+    [(kind, detail)] = errors_at(result, "/vong-lap-post16.html")
+    assert kind == "redirect_loop" and detail.endswith("→ https://baogialai.com.vn/vong-lap-post16.html")
+    [(kind, detail)] = errors_at(result, "/lam-moi-post17.html")
+    assert kind == "offsite_redirect" and "https://quangcao.example/" in detail
     [(kind, detail)] = errors_at(result, "/bom-gzip-post13.html")
     assert kind == "too_large" and "decompress" in detail
 

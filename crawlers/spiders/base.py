@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 import feedparser
 import scrapy
@@ -141,11 +142,24 @@ class NewsSpider(scrapy.Spider):
         if response.status == 304:
             return
         feed = feedparser.parse(response.body)
-        if not feed.entries:
+        entries = feed.entries
+        chunks = FEED_ITEM.findall(response.body) if feed.bozo else []
+        if len(chunks) > len(entries):
+            # Not well-formed, and the parser lost items on the way (an unclosed CDATA section
+            # swallows every item after it): each item is read on its own instead.
+            entries = []
+            for number, match in enumerate(FEED_ITEM.finditer(response.body), 1):
+                item = _feed_item(match.group(0))
+                if item is None:
+                    yield self._error(response.url, "parse_failed",
+                                      f"feed item {number} is not well-formed ({feed.bozo_exception}): skipped")
+                else:
+                    entries.append(item)
+        if not entries:
             yield self._error(response.url, "empty_feed",
                               f"feed has no items ({response.headers.get('Content-Type', b'').decode()})")
             return
-        for number, entry in enumerate(feed.entries, 1):
+        for number, entry in enumerate(entries, 1):
             # One bad item is recorded and skipped; the items after it are still read.
             try:
                 found = list(self._feed_entry(entry, response.url))
@@ -195,6 +209,14 @@ class NewsSpider(scrapy.Spider):
             yield self._error(response.url, "parse_failed", f"not a readable sitemap{where}: {exc}")
             if not entries:
                 return
+        if sitemap.type not in ("urlset", "sitemapindex"):
+            yield self._error(response.url, "parse_failed",
+                              f"not a sitemap: the document is <{sitemap.type or '?'}>, not <urlset> or <sitemapindex>")
+            return
+        # Scrapy's Sitemap passes over an entry with no <loc> in silence
+        without_loc = len(SITEMAP_ENTRY.findall(body)) - len(entries)
+        if without_loc > 0:
+            yield self._error(response.url, "parse_failed", f"{without_loc} sitemap entries without a <loc>: skipped")
         if sitemap.type == "sitemapindex" and self.newest_only:
             entries = _newest_sitemaps(entries)
         for entry in entries:
@@ -207,6 +229,9 @@ class NewsSpider(scrapy.Spider):
             yield from found
 
     def _sitemap_entry(self, entry: dict, kind: str, sitemap_url: str):
+        parts = urlsplit(entry["loc"])
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not a web address")
         lastmod = _lastmod_date(entry.get("lastmod"))
         if lastmod and self._before_since(lastmod):
             return
@@ -359,6 +384,8 @@ class NewsSpider(scrapy.Spider):
         yield self._error(url, *describe_failure(failure, maxsize=self.maxsize))
 
 
+SITEMAP_ENTRY = re.compile(rb"<(?:[\w-]+:)?(?:url|sitemap)[\s>]")
+FEED_ITEM = re.compile(rb"<(item|entry)[\s>].*?</\1\s*>", re.DOTALL)
 LOOPBACK_URL = re.compile(r"https?://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?(?P<path>/[^\s>'\"]*)?")
 CONNECTION_CLOSED = (ConnectionLost, ConnectionDone, ConnectionAborted)
 
@@ -401,10 +428,13 @@ def _describe(failure, maxsize: int | None) -> tuple[str, str]:
         return "dns", str(exc) or "host name not found"
     if failure.check(DownloadConnectionRefusedError):
         return "connection_refused", str(exc) or "connection refused"
-    if any(isinstance(c, (ResponseDataLossError, _DataLoss)) for c in causes):
+    closed = next((c for c in causes if isinstance(c, CONNECTION_CLOSED)), None)
+    # A reset (ConnectionLost: not a clean close) mid-body also leaves the body short; a clean
+    # close before Content-Length's end is a truncated body.
+    if any(isinstance(c, (ResponseDataLossError, _DataLoss)) for c in causes) and not isinstance(
+            closed, (ConnectionLost, ConnectionAborted)):
         return "truncated", ("the connection closed before the whole body arrived (fewer bytes than "
                              "its Content-Length, or an unfinished chunked body)")
-    closed = next((c for c in causes if isinstance(c, CONNECTION_CLOSED)), None)
     if closed is not None or failure.check(ResponseNeverReceived, DownloadFailedError):
         where = "before answering" if failure.check(ResponseNeverReceived) or any(
             isinstance(c, ResponseNeverReceived) for c in causes) else "during the answer"
@@ -433,6 +463,14 @@ def _http_error_detail(response) -> str:
                     f"later")
         return f"{detail} again after waiting {wait} as asked ({asked['retried']} retries): later"
     return detail
+
+
+def _feed_item(xml: bytes):
+    """The entry of one <item> or <entry> read alone; None when it is not well-formed."""
+    wrapped = (b'<feed xmlns="http://www.w3.org/2005/Atom">' + xml + b"</feed>" if xml.startswith(b"<entry")
+               else b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>' + xml + b"</channel></rss>")
+    parsed = feedparser.parse(wrapped)
+    return None if parsed.bozo or len(parsed.entries) != 1 else parsed.entries[0]
 
 
 def _newest_sitemaps(entries: list[dict]) -> list[dict]:

@@ -1,45 +1,50 @@
-"""Downloader middlewares the spiders add (crawlers/settings.py): what Scrapy would otherwise
-do without a trace.
+"""Redirect middlewares that leave a trace (crawlers/settings.py swaps them for Scrapy's own).
 
-- `OffsiteRedirectMiddleware`: Scrapy's OffsiteMiddleware drops a redirect to another site
-  when the redirected request is scheduled (the `request_scheduled` signal), where no errback
-  runs: the page vanished with no record. Here a 3xx whose `Location` leaves the outlet's
-  domains fails the request instead, so its errback records `offsite_redirect` with both URLs.
+Scrapy follows a redirect by scheduling a new request, and two kinds of them then vanished
+without an errback, so without an error row:
+
+- to another site: OffsiteMiddleware drops the new request when it is scheduled (the
+  `request_scheduled` signal), where no errback runs;
+- back to a URL of the same chain (A → B → A): the duplicate filter drops it.
+
+Here both fail the request instead, so its errback records `offsite_redirect` or
+`redirect_loop` with the URLs. 3xx answers and <meta http-equiv=refresh> alike.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
+from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
-
-REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 
 
 class OffsiteRedirect(IgnoreRequest):
     """A redirect to a host outside the outlet's domains; the message names both URLs."""
 
 
-class OffsiteRedirectMiddleware:
-    # process_response runs before RedirectMiddleware's (600): see crawlers/settings.py.
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+class _Traced:
+    how = "redirect"
 
     def process_response(self, request, response, spider=None):
-        if response.status not in REDIRECT_STATUSES or request.meta.get("dont_redirect"):
-            return response
-        location = response.headers.get("Location")
-        if not location:
-            return response
-        target = urljoin(request.url, location.decode("latin-1").strip())
-        host = (urlsplit(target).hostname or "").lower()
+        result = super().process_response(request, response, spider)
+        if not isinstance(result, Request):
+            return result
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if result.url in chain:
+            raise IgnoreRequest(f"redirect loop: {' → '.join([*chain, result.url])}")
+        host = (urlsplit(result.url).hostname or "").lower()
         domains = getattr(self.crawler.spider, "allowed_domains", None) or []
-        if not domains or any(host == d or host.endswith("." + d) for d in domains):
-            return response
-        raise OffsiteRedirect(f"HTTP {response.status} redirect to another site: {target} "
-                              f"(not one of {', '.join(domains)}); not followed")
+        if domains and not any(host == d or host.endswith("." + d) for d in domains):
+            raise OffsiteRedirect(f"{self.how} to another site: {request.url} → {result.url} "
+                                  f"(not one of {', '.join(domains)}); not followed")
+        return result
+
+
+class TracedRedirectMiddleware(_Traced, RedirectMiddleware):
+    how = "HTTP redirect"
+
+
+class TracedMetaRefreshMiddleware(_Traced, MetaRefreshMiddleware):
+    how = "<meta http-equiv=refresh> redirect"
