@@ -319,7 +319,7 @@ CHALLENGE_TITLE = re.compile(
     r"|verify(?:ing)? you are (?:a )?human|are you a robot|captcha|human verification"
     r"|vui long (?:cho|doi)|dang kiem tra trinh duyet)\b")
 CHALLENGE_MARKUP = re.compile(r"_cf_chl_opt|cf-browser-verification|id=[\"']challenge-form"
-                              r"|cf-challenge-running|ddos-guard\.net/|/\.well-known/ddos-guard/check")
+                              r"|cf-challenge-running|/\.well-known/ddos-guard/check")
 CHALLENGE_SIGNS = re.compile(
     r"g-recaptcha|h-captcha|hcaptcha|cf-turnstile|captcha|enable javascript|javascript is "
     r"(?:disabled|required)|turn on javascript|bat javascript|kich hoat javascript|ddos-guard"
