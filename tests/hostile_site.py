@@ -27,7 +27,9 @@ from __future__ import annotations
 import html
 import json
 import random
+import re
 import socket
+import sqlite3
 import struct
 import threading
 import time
@@ -36,6 +38,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 HOST = "baogialai.com.vn"
@@ -211,31 +214,33 @@ def cp1252_bytes(text: str) -> bytes:
     return text.encode("cp1252", errors="xmlcharrefreplace")
 
 
-def gzip_bomb(size: int, unit: bytes, head: bytes = b"") -> bytes:
-    """`head` then `unit` repeated up to `size` bytes, gzip-compressed, streamed (never the
-    whole plain text in memory)."""
-    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+def gzip_bomb(unit: bytes, compressed_size: int, head: bytes = b"") -> tuple[bytes, int]:
+    """`head`, then `unit` repeated until the gzip stream is `compressed_size` bytes long:
+    (the gzip bytes, how many bytes they inflate to). Streamed: the plain text never exists."""
+    comp = zlib.compressobj(6, zlib.DEFLATED, 31)
     out = [comp.compress(head)]
-    block = unit * max(1, (1 << 20) // len(unit))
-    written = len(head)
-    while written < size:
-        part = block[: size - written]
-        out.append(comp.compress(part))
-        written += len(part)
+    block = unit * max(1, MIB // len(unit))
+    written, length = len(head), len(out[0])
+    while length < compressed_size:
+        part = comp.compress(block)
+        out.append(part)
+        written += len(block)
+        length += len(part)
     out.append(comp.flush())
-    return b"".join(out)
+    return b"".join(out), written
 
 
-def sitemap_bomb(size: int) -> bytes:
+def sitemap_bomb(compressed_size: int) -> tuple[bytes, int]:
+    """A .xml.gz sitemap of one URL and a sea of whitespace (about 1:1000)."""
     head = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
             b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n')
-    unit = f"<url><loc>{SITE}/trang-bom-post999999.html</loc></url>\n".encode()
-    return gzip_bomb(size, unit, head)
+    unit = f"<url><loc>{SITE}/trang-bom-post999999.html</loc></url>".encode() + b" " * 16000 + b"\n"
+    return gzip_bomb(unit, compressed_size, head)
 
 
-def html_bomb(size: int) -> bytes:
+def html_bomb(compressed_size: int) -> tuple[bytes, int]:
     head = simple_page("Trang mẫu", "").split("<body>")[0].encode() + b"<body>"
-    return gzip_bomb(size, b"<div>                                                       </div>\n", head)
+    return gzip_bomb(b"<div>" + b" " * 16000 + b"</div>\n", compressed_size, head)
 
 
 # -- the fault table ---------------------------------------------------------------------
@@ -424,10 +429,10 @@ def _a(id_, slug, title, **kw) -> Article:
     return sample_article(id_, slug, title, **kw)
 
 
-def build_faults(*, sitemap_bomb_bytes: int = 16 * MIB, extra_sitemap_bombs: tuple[int, ...] = (),
-                 body_bomb_bytes: int = 16 * MIB, oversize_bytes: int = 6 * MIB) -> list[Fault]:
-    """The fault table. Sizes: decompressed size of the .xml.gz sitemap bomb (and of more
-    bombs for the benchmark), of the gzip Content-Encoding bomb, and of the oversize bodies."""
+def build_faults(*, sitemap_bombs: tuple[int, ...] = (16 * 1024,), body_bomb: int = 16 * 1024,
+                 oversize_bytes: int = 6 * MIB) -> list[Fault]:
+    """The fault table. Sizes: the compressed size of each .xml.gz sitemap bomb and of the
+    gzip Content-Encoding bomb (they inflate about a thousandfold), the oversize bodies'."""
     F: list[Fault] = []
 
     def add(name, path, what, expect, errors=(), article=None, owner="D", via="listing", answer=None, **kw):
@@ -553,7 +558,7 @@ def build_faults(*, sitemap_bomb_bytes: int = 16 * MIB, extra_sitemap_bombs: tup
         answer=page(article_html(a, meta_date=False)))
 
     # --- titles
-    a = _a(920027, "bai-khong-tieu-de", "")
+    a = _a(920027, "bai-khong-tieu-de", "Hội nghị triển khai nhiệm vụ năm 2027")  # the title is never shown
     add("no_title", a.path, "no h1, <title> or og:title (the lead would become the title)", "error",
         ["no_title"], owner="B", answer=page(article_html(a, h1=None, head_title=None, og_title=None)))
     a = _a(920028, "bai-tieu-de-la-ten-bao", "Trung tâm y tế tổ chức khám bệnh miễn phí")
@@ -632,15 +637,15 @@ def build_faults(*, sitemap_bomb_bytes: int = 16 * MIB, extra_sitemap_bombs: tup
         owner="D", answer=hang)
 
     # --- size
-    add("oversize_body", "/trang-qua-lon-post920050.html", f"{oversize_bytes // MIB} MiB page with Content-Length",
+    add("oversize_body", "/trang-qua-lon-post920050.html", f"{_size(oversize_bytes)} page with Content-Length",
         "error", ["too_large"], owner="D", answer=lambda h, f: _oversize(h, oversize_bytes))
     add("oversize_unsized", "/trang-khong-do-dai-post920051.html",
-        f"{oversize_bytes // MIB} MiB page with no Content-Length", "error", ["too_large"], owner="D",
+        f"{_size(oversize_bytes)} page with no Content-Length", "error", ["too_large"], owner="D",
         answer=stream_unsized(oversize_bytes))
-    bomb_body = html_bomb(body_bomb_bytes)
+    bomb, inflated = html_bomb(body_bomb)
     add("gzip_body_bomb", "/trang-nen-post920052.html",
-        f"Content-Encoding: gzip, {len(bomb_body) // 1024} KiB inflating to {body_bomb_bytes // MIB} MiB", "error",
-        ["too_large"], owner="D", answer=raw(bomb_body, headers={"Content-Encoding": "gzip"}))
+        f"Content-Encoding: gzip, {_size(len(bomb))} inflating to {_size(inflated)}", "error", ["too_large"],
+        owner="D", answer=raw(bomb, headers={"Content-Encoding": "gzip"}))
     a = _a(920053, "bao-cao-chuyen-de-giam-ngheo-ben-vung", "Báo cáo chuyên đề giảm nghèo bền vững giai đoạn 2021-2025",
            paragraphs=tuple(f"Đoạn {n + 1}: {SENTENCES[n % len(SENTENCES)]}" for n in range(600)))
     add("very_long_page", a.path, "a long article (600 paragraphs, about 90 KiB of text)", "article", [], a,
@@ -661,13 +666,11 @@ def build_faults(*, sitemap_bomb_bytes: int = 16 * MIB, extra_sitemap_bombs: tup
     # --- discovery: feeds, sitemaps, traps
     add("feed_malformed_item", "/rss/net-zero-7.rss", "RSS feed of 8 items, the 2nd opens a CDATA section it never closes",
         "feed", ["parse_failed"], owner="D", via="none", answer=raw(_broken_feed(), ctype="application/rss+xml"))
-    add("sitemap_gz_bomb", "/sitemaps/news-2026-10.xml.gz",
-        f".xml.gz sitemap inflating to {sitemap_bomb_bytes // MIB} MiB", "error", ["too_large"], owner="D",
-        via="sitemap", answer=raw(sitemap_bomb(sitemap_bomb_bytes), ctype="application/x-gzip"))
-    for n, size in enumerate(extra_sitemap_bombs, start=1):
-        add(f"sitemap_gz_bomb_{size // MIB}mib", f"/sitemaps/news-2025-{n}.xml.gz",
-            f".xml.gz sitemap inflating to {size // MIB} MiB", "error", ["too_large"], owner="D", via="sitemap",
-            answer=raw(sitemap_bomb(size), ctype="application/x-gzip"))
+    for n, size in enumerate(sitemap_bombs):
+        bomb, inflated = sitemap_bomb(size)
+        add("sitemap_gz_bomb" + (f"_{n + 1}" if n else ""), f"/sitemaps/news-2026-{10 - n}.xml.gz" if not n else
+            f"/sitemaps/news-2025-{n}.xml.gz", f".xml.gz sitemap of {_size(len(bomb))} inflating to {_size(inflated)}",
+            "error", ["too_large"], owner="D", via="sitemap", answer=raw(bomb, ctype="application/x-gzip"))
     add("sitemap_not_xml", "/sitemaps/news-2026-9.xml", "a child sitemap that answers an HTML page (200)", "error",
         ["parse_failed"], owner="D", via="sitemap",
         answer=page(simple_page("Báo Gia Lai điện tử", "<h1>Bảo trì hệ thống</h1>")))
@@ -683,6 +686,10 @@ def build_faults(*, sitemap_bomb_bytes: int = 16 * MIB, extra_sitemap_bombs: tup
         ["limit"], owner="D", via="none", answer=lambda h, f: _listing(h, "Kinh tế", _more_links(1)),
         detail_has=("max_listing_pages",))
     return F
+
+
+def _size(n: int) -> str:
+    return f"{n / MIB:.0f} MiB" if n >= MIB else f"{n / 1024:.0f} KiB"
 
 
 def _oversize(h, size: int) -> None:
@@ -763,6 +770,292 @@ def _listing(h, title: str, links: list[tuple[str, str]], more: str | None = Non
                        f'<main class="main category"><h1 class="category__title">{html.escape(title)}</h1>\n'
                        f'<div class="timeline">\n{stories}\n</div>\n{button}</main>')
     _send(h, 200, body.encode())
+
+
+# -- judging a crawl -------------------------------------------------------------------
+
+ARTICLE_PATH = re.compile(r"^/[a-z0-9-]+-post\d+\.html$")
+MOJIBAKE = re.compile("\ufffd|Ã.|Æ°|á»|Ä‘|Ä\u0090|Ì\u0081|\x00")
+
+
+def normalized(text):
+    from pressmon.nlp.normalize import normalize_text
+
+    return normalize_text(text)
+
+
+def _query(db, sql: str, params=()) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def table_exists(db, name) -> bool:
+    return bool(_query(db, "select 1 from sqlite_master where name = ?", [name]))
+
+
+class Observed:
+    """What the crawl left: articles, aliases and error rows by URL, and what the server saw."""
+
+    def __init__(self, db, server):
+        self.db = db
+        self.articles = {r[0]: dict(zip(("url", "id", "title", "lead", "body", "published_at"), r))
+                         for r in _query(db, "select url, id, title, lead, body, published_at from articles")}
+        self.aliases = dict(_query(db, "select url, article_id from article_aliases")) if table_exists(
+            db, "article_aliases") else {}
+        self.errors: dict[str, list[tuple[str, str]]] = {}
+        for url, kind, detail in _query(db, "select url, kind, detail from crawl_errors"):
+            self.errors.setdefault(url, []).append((kind, detail or ""))
+        self.log = [tuple(entry) for entry in server.log]
+        self.fetched_paths = [target.split("?")[0].split("#")[0] for target, *_ in self.log]
+
+    def hits(self, path: str) -> list[tuple[str, int, float, float]]:
+        return [entry for entry in self.log if entry[0].split("?")[0] == path]
+
+
+def article_problems(row: dict | None, a, *, date_expected: bool = True) -> list[str]:
+    """What differs between a stored row and the article as served ([] when it is right)."""
+    if row is None:
+        return ["not stored"]
+    problems = []
+    if row["title"] != normalized(a.title):
+        problems.append(f"title {row['title']!r}")
+    if (row["lead"] or "") != normalized(a.lead):
+        problems.append(f"lead {str(row['lead'])[:60]!r}")
+    served = [normalized(p) for p in a.paragraphs]
+    body = row["body"] or ""
+    if body.split("\n\n") != served:
+        got = body.split("\n\n")
+        problems.append(f"body: {len(got)} of {len(served)} paragraphs"
+                        + ("" if len(got) != len(served) else f", first differing {next((g for g, s in zip(got, served) if g != s), '')[:60]!r}"))
+    if MOJIBAKE.search(f"{row['title']} {row['lead']} {body}"):
+        problems.append("mojibake or NUL in the text")
+    if date_expected:
+        want = a.published[:16] if a.published else None
+        got = (row["published_at"] or "")[:16] or None
+        if got != want:
+            problems.append(f"date {row['published_at']!r}, served {a.published!r}")
+    return problems
+
+
+def error_problems(obs: Observed, url: str, kinds: tuple[str, ...], detail_has: tuple[str, ...] = ()) -> tuple[list[str], str]:
+    """([] when `url` has an error row of one of `kinds` with a detail a person understands, else
+    what is wrong), and the rows seen."""
+    rows = obs.errors.get(url, [])
+    seen = "; ".join(f"{k}: {d[:90]}" for k, d in rows) or "no error row"
+    if kinds == ANY_DESCRIBED:
+        fitting = [(k, d) for k, d in rows if k not in ("other", "ignored")]
+    else:
+        fitting = [(k, d) for k, d in rows if k in kinds]
+    if not fitting:
+        return [f"no {'/'.join(kinds) if kinds != ANY_DESCRIBED else 'described'} error row"], seen
+    problems = []
+    for kind, detail in fitting:
+        if not detail.strip():
+            problems.append(f"{kind} with an empty detail")
+        if "127.0.0.1" in detail or "localhost" in detail:
+            problems.append(f"{kind} detail shows the loopback address")
+        if detail_has and not any(word in detail for word in detail_has):
+            problems.append(f"{kind} detail does not say {' or '.join(detail_has)}")
+    return problems, seen
+
+
+def limits():
+    from pressmon.crawlers.registry import load_registry
+
+    limits = getattr(load_registry()["baogialai"], "limits", None)
+    return {name: getattr(limits, name, None) for name in ("max_listing_pages", "max_links_per_page", "max_pages_per_night")}
+
+
+def judge(fault, obs: Observed, site, scale: float) -> tuple[bool, str]:
+    """(passed, what was observed) for one fault kind, after a crawl at politeness `scale`."""
+    url = fault.url
+    row = obs.articles.get(url)
+    expect = fault.expect
+    if expect == "error":
+        problems, seen = error_problems(obs, fault.error_url or url, fault.errors, fault.detail_has)
+        if row is not None:
+            problems.insert(0, f"stored as an article ({row['title'][:40]!r})")
+        stray = [u for u, r in obs.articles.items() if fault.article and r["title"] == normalized(fault.article.title)]
+        if stray:
+            problems.insert(0, f"stored as an article under {stray[0]}")
+        return not problems, "; ".join(problems) + (f" [{seen}]" if problems else f"error row: {seen}")
+    if expect == "article":
+        problems = article_problems(row, fault.article)
+        if obs.errors.get(url):
+            problems.append("error rows: " + "; ".join(f"{k}: {d[:60]}" for k, d in obs.errors[url]))
+        if fault.name == "query_variants":
+            copies = [u for u in obs.articles if u.split("?")[0].split("#")[0] == url and u != url]
+            requests = len(obs.hits(fault.path))
+            if copies:
+                problems.append(f"also stored as {copies}")
+            if requests > 1:
+                problems.append(f"fetched {requests} times")
+        if fault.name == "canonical_offsite":
+            foreign = [u for u in obs.articles if "example" in u]
+            if foreign:
+                problems.append(f"stored under another site's URL {foreign[0]}")
+        return not problems, "; ".join(problems) or "correct article"
+    if expect == "article-or-error":
+        if row is not None:
+            problems = article_problems(row, fault.article)
+            return not problems, "; ".join(problems) or "correct article (decoded from the bytes)"
+        problems, seen = error_problems(obs, url, fault.errors)
+        return not problems, ("; ".join(problems) + f" [{seen}]") if problems else f"error row: {seen}"
+    if expect == "article+bad_date":
+        problems = article_problems(row, fault.article, date_expected=False)
+        if row is not None and row["published_at"]:
+            problems.append(f"dated {row['published_at']} (served: "
+                            f"{'none' if fault.name != 'future_date' else '2099, in the future'})")
+        err, seen = error_problems(obs, url, ("bad_date",))
+        problems += err
+        return not problems, "; ".join(problems) or f"article without a date, {seen}"
+    if expect == "article+waited":
+        problems = article_problems(row, fault.article)
+        hits = obs.hits(fault.path)
+        if len(hits) < 2:
+            problems.append(f"{len(hits)} request(s)")
+        else:
+            gap, wait = hits[1][2] - hits[0][3], RETRY_AFTER * scale
+            if gap < wait - 0.1:
+                problems.append(f"retried {gap:.2f} s after a 429 asking for {RETRY_AFTER} s ({wait:g} s at this scale)")
+        return not problems, "; ".join(problems) or (
+            f"article, retried {hits[1][2] - hits[0][3]:.1f} s after the 429 ({RETRY_AFTER} s × {scale:g})")
+    if expect == "article+canonical_conflict":
+        problems = article_problems(row, fault.article)
+        err, seen = error_problems(obs, url, ("canonical_conflict",))
+        problems += err
+        victim = article_problems(obs.articles.get(CANONICAL_VICTIM.url), CANONICAL_VICTIM)
+        if victim:
+            problems.append(f"the other article ({CANONICAL_VICTIM.path}) overwritten: {', '.join(victim)}")
+        if not err and not any(CANONICAL_VICTIM.url in d for k, d in obs.errors.get(url, []) if k == "canonical_conflict"):
+            problems.append("detail does not name the other article's URL")
+        return not problems, "; ".join(problems) or f"stored under its own URL, other article intact, {seen[:80]}"
+    if expect == "alias":
+        if fault.name.endswith("_other"):
+            return True, "(checked with duplicate_two_slugs)"
+        other = next(f for f in site.faults if f.name == fault.name + "_other").url
+        rows = [u for u in (url, other) if u in obs.articles]
+        problems = []
+        if len(rows) != 1:
+            problems.append(f"{len(rows)} article rows ({', '.join(rows) or 'none'})")
+        else:
+            problems += article_problems(obs.articles[rows[0]], fault.article)
+            alias = other if rows[0] == url else url
+            if obs.aliases.get(alias) != obs.articles[rows[0]]["id"]:
+                problems.append(f"{alias} not recorded as an alias")
+        return not problems, "; ".join(problems) or "stored once, the other URL an alias"
+    if expect == "redirected":
+        target = fault.article
+        problems = article_problems(obs.articles.get(target.url), target)
+        if row is not None:
+            problems.append("also stored under the old URL")
+        return not problems, "; ".join(problems) or "target article stored once, under its own URL"
+    if expect == "feed":
+        missing = [a.path for a in FEED_ONLY if article_problems(obs.articles.get(a.url), a)]
+        problems = [f"{len(FEED_ONLY) - len(missing)} of {len(FEED_ONLY)} good items stored"] if missing else []
+        err, seen = error_problems(obs, url, fault.errors)
+        problems += err
+        return not problems, "; ".join(problems) or f"7 of 7 good items stored, {seen[:80]}"
+    if expect == "sitemap":
+        problems = article_problems(obs.articles.get(fault.article.url), fault.article)
+        problems = [f"good entry: {p}" for p in problems]
+        err, seen = error_problems(obs, url, fault.errors)
+        problems += err
+        return not problems, "; ".join(problems) or f"good entry stored, {seen[:80]}"
+    if expect == "bounded":
+        lim = limits()
+        if fault.name == "trap_links":
+            fetched = len({p for p in obs.fetched_paths if p.startswith("/tin-bay-so-")})
+            cap = lim["max_links_per_page"]
+            what = f"{fetched} of 1000 trap links fetched"
+        else:
+            fetched = len({p for p in obs.fetched_paths if p.startswith("/kinh-te/xem-them/")})
+            cap = lim["max_listing_pages"]
+            what = f"{fetched} load-more pages fetched"
+        problems = []
+        if cap is None:
+            problems.append(f"the registry has no {fault.detail_has[0]}")
+        elif fetched > cap:
+            problems.append(f"{what}, over the limit {cap}")
+        limit_rows = [d for u, rows in obs.errors.items() for k, d in rows if k == "limit"]
+        if not [d for d in limit_rows if fault.detail_has[0] in d]:
+            problems.append(f"no limit error row naming {fault.detail_has[0]}")
+        return not problems, f"{what}" + (f" (limit {cap})" if cap else "") + ("; " + "; ".join(problems) if problems else "")
+    raise AssertionError(f"unknown expectation {expect}")
+
+
+def wrong_articles(obs: Observed, site) -> list[str]:
+    """Stored rows that are not a page's article as served: "url: what is wrong"."""
+    expected = site.expected_articles()
+    dup = next(f for f in site.faults if f.expect == "alias")
+    dup_urls = {dup.url, next(f.url for f in site.faults if f.name == dup.name + "_other")}
+    wrong = []
+    for url, row in obs.articles.items():
+        served = expected.get(url) or trap_article(url.removeprefix(SITE)) or (dup.article if url in dup_urls else None)
+        if served is None:
+            wrong.append(f"{url}: {row['title'][:50]!r} (this page serves no article)")
+            continue
+        problems = article_problems(row, served, date_expected=bool(served.published))
+        if problems:
+            wrong.append(f"{url}: {', '.join(problems)}")
+    return wrong
+
+
+def untraced_pages(obs: Observed, site) -> list[str]:
+    """Article-shaped pages the server answered with neither an article, an alias nor an
+    error row (a redirect's source counts by its target), and faulty feeds or sitemaps
+    fetched without an error row."""
+    redirects = {f.path: f.article.url for f in site.faults if f.expect == "redirected"}
+    untraced = []
+    for path in dict.fromkeys(obs.fetched_paths):
+        url = SITE + path
+        if not ARTICLE_PATH.match(path) or url in obs.articles or url in obs.aliases or url in obs.errors:
+            continue
+        if path in redirects and redirects[path] in obs.articles:
+            continue
+        untraced.append(url)
+    for fault in site.faults:
+        if (fault.via == "sitemap" or fault.expect == "feed") and obs.hits(fault.path) and fault.url not in obs.errors:
+            untraced.append(fault.url)
+    return untraced
+
+
+def stall_seconds(log, hung) -> float:
+    """The longest time, while a hung request was open, in which no other page was answered."""
+    answered = sorted(e[3] for e in log if e not in hung and e[3] is not None)
+    longest = 0.0
+    for _, _, opened, closed in hung:
+        closed = closed if closed is not None else max(answered, default=opened)
+        marks = [opened, *(t for t in answered if opened < t < closed), closed]
+        longest = max(longest, *(b - a for a, b in pairwise(marks)))
+    return longest
+
+
+def render(rows, seconds: float, max_rss_kib: int) -> str:
+    lines = ["| # | fault kind | what the server does | expected | observed | owner | pass |",
+             "|---|---|---|---|---|---|---|"]
+    for n, (fault, ok, observed) in enumerate(rows, 1):
+        expected = {"error": f"error row {'/'.join(fault.errors) if fault.errors != ANY_DESCRIBED else '(described)'}",
+                    "article-or-error": f"correct article or error row {'/'.join(fault.errors)}",
+                    "article+bad_date": "article without a date + bad_date row",
+                    "article+waited": "article, retried after Retry-After",
+                    "article+canonical_conflict": "article under its own URL + canonical_conflict row",
+                    "alias": "stored once, other URL an alias", "redirected": "target article stored once",
+                    "feed": "7 good items stored + parse_failed row", "sitemap": "good entry stored + parse_failed row",
+                    "bounded": f"fetches ≤ registry limit + limit row ({fault.detail_has[0] if fault.detail_has else ''})",
+                    }.get(fault.expect, "correct article")
+        cell = observed.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {n} | {fault.name} | {fault.what.replace('|', '/')} | {expected} | {cell} | {fault.owner} | "
+                     f"{'pass' if ok else 'FAIL'} |")
+    passed = sum(ok for _, ok, _ in rows)
+    lines.append("")
+    lines.append(f"{passed} of {len(rows)} kinds pass; crawl {seconds:.1f} s; peak RSS of the crawl process "
+                 f"{max_rss_kib / 1024:.0f} MiB")
+    return "\n".join(lines)
+
 
 
 # -- the server --------------------------------------------------------------------------
