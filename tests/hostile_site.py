@@ -402,13 +402,6 @@ def redirect_chain(h, fault):
     _send(h, 302, b"", headers={"Location": f"{SITE}{fault.path}?hop={step + 1}"})
 
 
-def delayed(seconds: float, then: Callable):
-    def answer(h, fault):
-        time.sleep(seconds)
-        then(h, fault)
-    return answer
-
-
 # Articles that must be stored as served: the control group, and the targets of faults
 GOOD = [
     sample_article(910001, "tinh-trien-khai-ke-hoach-bao-ve-rung-mua-kho", "Tỉnh triển khai kế hoạch bảo vệ rừng mùa khô"),
@@ -580,10 +573,10 @@ def build_faults(*, sitemap_bombs: tuple[int, ...] = (16 * 1024,), body_bomb: in
     add("duplicate_two_slugs_other", dup_other, "the same article's second slug", "alias", [], dup, owner="C",
         answer=page(article_html(dup, canonical=None)))
     a = _a(920032, "trien-khai-tiem-vac-xin-cho-tre", "Triển khai tiêm vắc xin cho trẻ ở vùng khó khăn")
-    # served late, so the article it claims to be is stored first and known
-    add("canonical_to_other_article", a.path, f"canonical link to another stored article ({CANONICAL_VICTIM.path})",
+    add("canonical_to_other_article", a.path,
+        f"canonical link to an article stored on an earlier night ({CANONICAL_VICTIM.path})",
         "article+canonical_conflict", ["canonical_conflict"], a, owner="C",
-        answer=delayed(1.0, page(article_html(a, canonical=CANONICAL_VICTIM.url))))
+        answer=page(article_html(a, canonical=CANONICAL_VICTIM.url)))
     a = _a(920033, "thi-truong-cuoi-nam-soi-dong", "Thị trường cuối năm sôi động")
     add("canonical_offsite", a.path, "canonical link to another site (an aggregator's copy)", "article", [], a,
         owner="B", answer=page(article_html(a, canonical="https://tintuc-tonghop.example/thi-truong-cuoi-nam.html")))
@@ -617,8 +610,8 @@ def build_faults(*, sitemap_bombs: tuple[int, ...] = (16 * 1024,), body_bomb: in
         add(f"http_{code}", f"/loi-http-{code}-post{id_}.html", f"HTTP {code}", "error", HTTP, owner="D",
             answer=page(simple_page(f"{code}", f"<h1>Lỗi {code}</h1>"), status=code), detail_has=(str(code),))
     a = _a(920043, "dieu-chinh-gio-lam-viec-mua-dong", "Điều chỉnh giờ làm việc mùa đông tại công sở")
-    # 40 s is 2 s at the test's politeness scale (0.05): the crawler scales a site's Retry-After
-    # like its own delays (crawlers/politeness.py), since the server is ours.
+    # The crawler scales a site's Retry-After like its own delays (crawlers/politeness.py): at
+    # the test's politeness scale the wait is short, and still measurable.
     add("http_429_retry_after", a.path, f"429 with Retry-After: {RETRY_AFTER} (under the ceiling), then the page",
         "article+waited", [], a, owner="D", answer=retry_after(RETRY_AFTER, page(article_html(a))))
     add("http_429_retry_after_long", "/qua-nhieu-yeu-cau-post920044.html", "429 with Retry-After: 3600 (over the ceiling)",
@@ -1074,6 +1067,8 @@ class HostileSite:
         # sitemap, as real sites list one article in several places.
         self.listing_faults = linked
         self.sitemap_articles = [*self.good, *(f for f in linked[:6])]
+        # an earlier night, when only the good articles were published
+        self.first_night = False
 
     def query_variant_links(self) -> list[str]:
         base = self.by_path["/chuong-trinh-muc-tieu-quoc-gia-2026-post920034.html"].path
@@ -1081,6 +1076,9 @@ class HostileSite:
                 f"{base}?utm_campaign=tin-noi-bat"]
 
     def answer(self, h, path: str, query: str) -> None:
+        if self.first_night:
+            self.answer_first_night(h, path)
+            return
         fault = self.by_path.get(path)
         if fault is not None and fault.answer is not None:
             fault.answer(h, fault)
@@ -1129,6 +1127,31 @@ class HostileSite:
             n = path.rsplit("-", 1)[1].removesuffix(".html")
             page_no = int(n) if n.isdigit() else 1
             _listing(h, "Kinh tế", _more_links(page_no), f"/kinh-te/xem-them/trang-{page_no + 1}.html")
+        elif "/xem-them/trang-" in path:
+            _send(h, 200, b'<div class="load-more-empty"></div>')
+        else:
+            _send(h, 404, simple_page("404 - Không tìm thấy trang", "<h1>404</h1>").encode())
+
+    def answer_first_night(self, h, path: str) -> None:
+        """The site on an earlier night: the good articles only, in its feeds, sitemap and
+        listings (so that they are known articles when the faults appear)."""
+        good = {a.path: a for a in self.good}
+        if path in good:
+            _send(h, 200, article_html(good[path]).encode())
+        elif path == "/robots.txt":
+            _send(h, 200, f"User-agent: *\nDisallow: /admin/\n\nSitemap: {SITE}/sitemap.xml\n".encode(),
+                  "text/plain; charset=utf-8")
+        elif path in ("/rss/home.rss", "/rss/net-zero-7.rss"):
+            items = [_rss_item(a) for a in (self.good[:3] if "home" in path else self.good[3:])]
+            _send(h, 200, _rss("Trang chủ", items).encode(), "application/rss+xml")
+        elif path in ("/sitemap.xml", "/sitemaps/news-2026-11.xml"):
+            body = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                    + "".join(f"<url><loc>{a.url}</loc><lastmod>2026-11-18T09:30:00+07:00</lastmod></url>\n"
+                              for a in self.good) + "</urlset>\n")
+            _send(h, 200, body.encode(), "application/xml")
+        elif path == "/" or (path.endswith("/") and path.count("/") == 2):
+            _listing(h, "Trang chủ", [(a.path, a.title) for a in self.good],
+                     None if path == "/" else f"{path}xem-them/trang-2.html")
         elif "/xem-them/trang-" in path:
             _send(h, 200, b'<div class="load-more-empty"></div>')
         else:
