@@ -18,6 +18,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -30,11 +31,12 @@ from w3lib.encoding import (html_body_declared_encoding, http_content_type_encod
 from lxml import html as lxml_html
 from parsel import Selector
 
-from pressmon.crawlers.dates import parse_date
+from pressmon.crawlers.dates import VIETNAM, parse_date
 from pressmon.crawlers.registry import Outlet
 from pressmon.crawlers.urls import canonical_url
 
 MIN_BODY_CHARS = 80
+FUTURE_SLACK = timedelta(days=1)  # clocks and time zones differ; a later date is no date
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "h5", "li", "blockquote", "pre")
 ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting", "VideoObject",
                  "AnalysisNewsArticle", "WebPage"}
@@ -185,7 +187,7 @@ def _extract(text: str, url: str, outlet: Outlet) -> Extraction:
                          ("json-ld", lambda: found.jsonld("datePublished")),
                          ("opengraph", lambda: found.meta("article:published_time")),
                          ("htmldate", lambda: found.htmldate(original=True)))
-    result.fields["published_at"] = parse_date(raw_published)
+    result.fields["published_at"] = _not_in_the_future(parse_date(raw_published))
     if raw_published:
         result.methods["published_at"] = result.methods["published_raw"]
     raw_modified = take("modified_raw",
@@ -666,15 +668,19 @@ class _Sources:
         if method == "selector":
             return None  # the outlet's heading element: a heading even when the lead repeats it
         first = (fields.get("body") or "").split("\n\n")[0]
+        folded = self._comparable(title)  # "(GLO)- …" taken from the lead is still the lead
         for name, text in (("lead", fields.get("lead")), ("first paragraph", first)):
             if not text:
                 continue
-            if self.outlet.lead_prefix:
-                text = self.outlet.lead_prefix.sub("", text, count=1)
-            other = _fold(_NOT_WORD.sub(" ", text))
+            other = self._comparable(text)
             if other and (folded == other or len(folded) >= LONG_TITLE_CHARS and other.startswith(folded)):
                 return f"the {name}"
         return None
+
+    def _comparable(self, text: str) -> str:
+        if self.outlet.lead_prefix:
+            text = self.outlet.lead_prefix.sub("", text, count=1)
+        return _fold(_NOT_WORD.sub(" ", text))
 
     def site_names(self) -> set[str]:
         """The site's name in every form the page gives it, folded: the registry's name,
@@ -701,6 +707,14 @@ class _Sources:
     def body_container(self, spec: str | None):
         matched = self._select(spec)
         return matched[0].root if matched and not isinstance(matched[0].root, str) else None
+
+
+def _not_in_the_future(published: str | None) -> str | None:
+    """A publication date after tomorrow is a template's or an editor's mistake, not the
+    item's date: none (the page's raw text is kept, and the crawl records a bad date)."""
+    if published and datetime.fromisoformat(published) > datetime.now(VIETNAM) + FUTURE_SLACK:
+        return None
+    return published
 
 
 def _ld_types(node: dict) -> set[str]:

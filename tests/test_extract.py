@@ -361,3 +361,21 @@ def test_an_unexpected_exception_is_a_parse_failed_error(monkeypatch):
     monkeypatch.setattr("pressmon.crawlers.extract.parse_date", broken)
     error = refused(article_page())
     assert error.kind == "parse_failed" and str(error) == "extraction failed: KeyError: 'x'"
+
+
+def test_a_date_in_the_future_is_no_date():
+    """published_at null with the raw text kept: the crawl records it as a bad date."""
+    head = '<meta property="article:published_time" content="2099-03-01T08:00:00+07:00">'
+    result = extract_article(article_page(head=head), PAGES["baogialai"][0], load_registry()["baogialai"])
+    assert result.fields["published_at"] is None
+    assert result.fields["published_raw"] == "2099-03-01T08:00:00+07:00"
+
+
+def test_the_lead_with_its_outlet_marker_is_not_a_title():
+    """No heading, no <title>, no og:title: the "(GLO)- …" sapo in a title's place is refused."""
+    url, _, _ = PAGES["baogialai"]
+    lead = "(GLO)- Sáng nay, Sở Nông nghiệp và Môi trường kiểm tra các hồ chứa thủy lợi trên địa bàn tỉnh."
+    html = (f'<html><head><meta name="description" content="{lead}"></head><body><h2 class="article__sapo">{lead}</h2>'
+            f'<div class="article__body">{"".join(f"<p>{p}</p>" for p in OWN)}</div></body></html>')
+    error = refused(html)
+    assert error.kind == "no_title" and "is the lead" in str(error)
