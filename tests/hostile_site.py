@@ -48,10 +48,7 @@ SAMPLE_NOTE = "Nội dung mẫu do dự án pressmon soạn, không phải bài 
 MIB = 1024 * 1024
 RETRY_AFTER = 40  # seconds the 429 page asks for
 
-# Error kinds of crawl_errors a failure may be described with; "other" and "ignored" with an
-# empty detail are what the issue calls untraced in all but name.
 HTTP = ("http_error",)
-ANY_DESCRIBED = ("*",)  # any kind but other/ignored, with a detail a person understands
 
 
 # -- sample articles ---------------------------------------------------------------------
@@ -529,7 +526,8 @@ def build_faults(*, sitemap_bombs: tuple[int, ...] = (16 * 1024,), body_bomb: in
     add("empty_200", "/trang-rong-post920021.html", "empty body with status 200", "error",
         ["parse_failed", "soft_404", "truncated"], owner="B", answer=raw(b""))
     add("meta_refresh_offsite", "/chuyen-sang-trang-khac-post920022.html",
-        "<meta http-equiv=refresh> to another site, nothing else on the page", "error", ANY_DESCRIBED, owner="D",
+        "<meta http-equiv=refresh> to another site, nothing else on the page", "error", ["offsite_redirect"],
+        owner="D", detail_has=("quangcao.example",),
         answer=page(simple_page("Đang chuyển trang", "<p>Đang chuyển trang…</p>",
                                 head='<meta http-equiv="refresh" content="0;url=https://quangcao.example/khuyen-mai">\n')))
 
@@ -618,7 +616,7 @@ def build_faults(*, sitemap_bombs: tuple[int, ...] = (16 * 1024,), body_bomb: in
         "error", HTTP, owner="D", answer=retry_after(3600, None), detail_has=("3600",))
 
     # --- redirects and waiting
-    add("redirect_offsite", "/quang-cao-post920045.html", "301 to another site", "error", ANY_DESCRIBED, owner="D",
+    add("redirect_offsite", "/quang-cao-post920045.html", "301 to another site", "error", ["offsite_redirect"], owner="D",
         answer=redirect("https://quangcao.example/khuyen-mai"), detail_has=("quangcao.example",))
     add("redirect_loop", "/vong-lap-post920046.html", "302 to a page that redirects back", "error",
         ["redirect_loop"], owner="D", answer=redirect_loop)
@@ -838,12 +836,9 @@ def error_problems(obs: Observed, url: str, kinds: tuple[str, ...], detail_has: 
     what is wrong), and the rows seen."""
     rows = obs.errors.get(url, [])
     seen = "; ".join(f"{k}: {d[:90]}" for k, d in rows) or "no error row"
-    if kinds == ANY_DESCRIBED:
-        fitting = [(k, d) for k, d in rows if k not in ("other", "ignored")]
-    else:
-        fitting = [(k, d) for k, d in rows if k in kinds]
+    fitting = [(k, d) for k, d in rows if k in kinds]
     if not fitting:
-        return [f"no {'/'.join(kinds) if kinds != ANY_DESCRIBED else 'described'} error row"], seen
+        return [f"no {'/'.join(kinds)} error row"], seen
     problems = []
     for kind, detail in fitting:
         if not detail.strip():
@@ -1031,7 +1026,7 @@ def render(rows, seconds: float, max_rss_kib: int) -> str:
     lines = ["| # | fault kind | what the server does | expected | observed | owner | pass |",
              "|---|---|---|---|---|---|---|"]
     for n, (fault, ok, observed) in enumerate(rows, 1):
-        expected = {"error": f"error row {'/'.join(fault.errors) if fault.errors != ANY_DESCRIBED else '(described)'}",
+        expected = {"error": f"error row {'/'.join(fault.errors)}",
                     "article-or-error": f"correct article or error row {'/'.join(fault.errors)}",
                     "article+bad_date": "article without a date + bad_date row",
                     "article+waited": "article, retried after Retry-After",
