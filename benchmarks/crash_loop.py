@@ -4,7 +4,7 @@ Each round starts `pressmon crawl` (every outlet, over the offline mirror) on th
 file and kills it with SIGKILL once it has committed a random number of new articles, plus a
 random few milliseconds, so the kill lands anywhere in an item's path: fetching, archiving
 its response as WARC, the pipeline stages, the commit (with --max-seconds N, at a random moment
-in [N/2, N] s if that comes first: start-up and discovery too). After each kill it checks:
+in [N/2, N] s after the crawl opened its run if that comes first: discovery too). After each kill it checks:
 
 * PRAGMA integrity_check and the FTS5 index check say ok;
 * no article stored before the kill is lost or changed (the mirror serves the same text);
@@ -50,13 +50,22 @@ def crawl_command(db: Path, mirror: str, politeness_scale: float) -> list[str]:
 
 def stored_articles(db: Path) -> dict[str, str]:
     """url → content_sha256 of every committed article, read as another process would."""
+    return dict(_read(db, "SELECT url, content_sha256 FROM articles"))
+
+
+def run_count(db: Path) -> int:
+    """How many crawl runs have opened (a crawl's first write, once its imports are done)."""
+    return _read(db, "SELECT COUNT(DISTINCT run_id) FROM crawl_runs")[0][0] if db.exists() else 0
+
+
+def _read(db: Path, sql: str) -> list[tuple]:
     if not db.exists():
-        return {}
+        return [(0,)] if "COUNT" in sql else []
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
     try:
-        return dict(conn.execute("SELECT url, content_sha256 FROM articles"))
+        return conn.execute(sql).fetchall()
     except sqlite3.OperationalError:  # the schema is not there yet
-        return {}
+        return [(0,)] if "COUNT" in sql else []
     finally:
         conn.close()
 
@@ -104,16 +113,24 @@ def problems(figures: dict) -> list[str]:
 def one_round(db: Path, mirror: str, politeness_scale: float, rng: random.Random, max_new: int,
               max_seconds: float | None = None) -> dict:
     """Start a crawl and SIGKILL it after 1..max_new new articles (+ 0–50 ms), or at a random
-    moment before `max_seconds` if that comes first; check."""
+    moment in [max_seconds/2, max_seconds] after the crawl opened its run if that comes
+    first (counted from the run, not the start, so that a slow start-up on a busy machine does
+    not turn every kill into one before the first article); check."""
     before = stored_articles(db)
+    runs = run_count(db)
     target = len(before) + rng.randint(1, max_new)
-    timeout = rng.uniform(max_seconds / 2, max_seconds) if max_seconds else 120
+    patience = rng.uniform(max_seconds / 2, max_seconds) if max_seconds else 120
     process = subprocess.Popen(crawl_command(db, mirror, politeness_scale), cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.monotonic()
+    opened = None
     killed = False
     try:
-        while process.poll() is None and time.monotonic() - started < timeout:
+        while process.poll() is None and time.monotonic() - started < 120:
+            if opened is None and run_count(db) > runs:
+                opened = time.monotonic()
+            if opened is not None and time.monotonic() - opened > patience:
+                break
             if len(stored_articles(db)) >= target:
                 time.sleep(rng.uniform(0, 0.05))
                 break
@@ -176,7 +193,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-new", type=int, default=8, help="kill after 1..N new articles (default 8)")
     parser.add_argument("--max-seconds", type=float, default=None,
-                        help="kill at a random moment in [N/2, N] s if the articles come slower")
+                        help="kill at a random moment in [N/2, N] s after the crawl opened its run "
+                             "if the articles come slower")
     parser.add_argument("--politeness-scale", type=float, default=0.05)
     args = parser.parse_args()
     server, base_url = serve_mirror()
