@@ -240,6 +240,9 @@ def html_bomb(compressed_size: int) -> tuple[bytes, int]:
     return gzip_bomb(b"<div>" + b" " * 16000 + b"</div>\n", compressed_size, head)
 
 
+ROBOTS_TXT = (f"User-agent: *\nDisallow: /admin/\nDisallow: /bai-noi-bo-khong-cong-khai-post920059.html\n\n"
+              f"Sitemap: {SITE}/sitemap.xml\n")
+
 # -- the fault table ---------------------------------------------------------------------
 
 
@@ -254,7 +257,7 @@ class Fault:
     errors: tuple[str, ...] = ()  # acceptable crawl_errors kinds
     article: Article | None = None  # the correct article, when one is expected or allowed
     owner: str = "D"  # whose fix it needs: B extraction, C store/pipeline, D spiders, Lead normalisation
-    via: str = "listing"  # listing, rss, sitemap, feed, none (reached another way)
+    via: str = "listing"  # listing, robots (listed, never to be fetched), sitemap, none (reached another way)
     answer: Callable | None = None  # (handler, fault) -> None
     detail_has: tuple[str, ...] = ()  # words the error detail must contain (any of them)
     error_url: str | None = None  # where the error row belongs, when not the page itself
@@ -654,6 +657,16 @@ def build_faults(*, sitemap_bombs: tuple[int, ...] = (16 * 1024,), body_bomb: in
     add("xhtml_content_type", a.path, "an article served as application/xhtml+xml", "article", [], a, owner="D",
         answer=page(article_html(a), ctype="application/xhtml+xml; charset=utf-8"))
 
+    a = _a(920059, "bai-noi-bo-khong-cong-khai", "Bài nội bộ: robots.txt không cho phép thu thập")
+    add("robots_disallowed", a.path, "a readable article that robots.txt disallows", "error", ["robots"], owner="D",
+        via="robots", answer=page(article_html(a)))
+    a = _a(920060, "bai-tra-ve-404-kem-noi-dung", "Bài viết trả về mã 404 nhưng vẫn có nội dung")
+    add("http_404_with_article", a.path, "a full article page answered with status 404", "error", HTTP, owner="D",
+        answer=page(article_html(a), status=404), detail_has=("404",))
+    a = _a(920061, "trang-html-kieu-van-ban", "Trang HTML khai báo là văn bản thuần")
+    add("html_as_text_plain", a.path, "an article page served as text/plain", "error", ["not_html"], owner="D",
+        answer=page(article_html(a), ctype="text/plain; charset=utf-8"))
+
     # --- discovery: feeds, sitemaps, traps
     add("feed_malformed_item", "/rss/net-zero-7.rss", "RSS feed of 8 items, the 2nd opens a CDATA section it never closes",
         "feed", ["parse_failed"], owner="D", via="none", answer=raw(_broken_feed(), ctype="application/rss+xml"))
@@ -866,6 +879,8 @@ def judge(fault, obs: Observed, site, scale: float) -> tuple[bool, str]:
         problems, seen = error_problems(obs, fault.error_url or url, fault.errors, fault.detail_has)
         if row is not None:
             problems.insert(0, f"stored as an article ({row['title'][:40]!r})")
+        if fault.via == "robots" and obs.hits(fault.path):
+            problems.insert(0, "fetched although robots.txt disallows it")
         stray = [u for u, r in obs.articles.items() if fault.article and r["title"] == normalized(fault.article.title)]
         if stray:
             problems.insert(0, f"stored as an article under {stray[0]}")
@@ -1057,7 +1072,7 @@ class HostileSite:
         self.by_path = {f.path: f for f in self.faults}
         self.good = list(GOOD)
         self.feed_only = list(FEED_ONLY)
-        linked = [f for f in self.faults if f.via == "listing"]
+        linked = [f for f in self.faults if f.via in ("listing", "robots")]
         # Listed on the home page and the first section; a few also in the home feed and the
         # sitemap, as real sites list one article in several places.
         self.listing_faults = linked
@@ -1090,7 +1105,7 @@ class HostileSite:
             _send(h, 200, article_html(trap).encode())
             return
         if path == "/robots.txt":
-            _send(h, 200, f"User-agent: *\nDisallow: /admin/\n\nSitemap: {SITE}/sitemap.xml\n".encode(),
+            _send(h, 200, ROBOTS_TXT.encode(),
                   "text/plain; charset=utf-8")
         elif path == "/rss/home.rss":
             items = [_rss_item(a) for a in self.good] + [
@@ -1134,7 +1149,7 @@ class HostileSite:
         if path in good:
             _send(h, 200, article_html(good[path]).encode())
         elif path == "/robots.txt":
-            _send(h, 200, f"User-agent: *\nDisallow: /admin/\n\nSitemap: {SITE}/sitemap.xml\n".encode(),
+            _send(h, 200, ROBOTS_TXT.encode(),
                   "text/plain; charset=utf-8")
         elif path in ("/rss/home.rss", "/rss/net-zero-7.rss"):
             items = [_rss_item(a) for a in (self.good[:3] if "home" in path else self.good[3:])]
