@@ -90,7 +90,7 @@ def main() -> None:
     print(f"wrong articles: {len(wrong)}" + "".join(f"\n  {w}" for w in wrong))
     print(f"untraced fault pages: {len(untraced)}" + "".join(f"\n  {u}" for u in untraced))
     failed = [(f.name, observed) for f, ok, observed in rows if not ok]
-    print(f"fault kinds: {len(rows) - len(failed)} of {len(rows)} as expected"
+    print(f"fault matrix: {len(rows) - len(failed)} of {len(rows)} rows as expected"
           + "".join(f"\n  {name}: {observed}" for name, observed in failed))
 
 

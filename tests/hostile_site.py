@@ -1037,7 +1037,7 @@ def stall_seconds(log, hung) -> float:
     return longest
 
 
-def render(rows, seconds: float, max_rss_kib: int) -> str:
+def render(rows, seconds: float, max_rss_kib: int, notes: str = "") -> str:
     lines = ["| # | fault kind | what the server does | expected | observed | owner | pass |",
              "|---|---|---|---|---|---|---|"]
     for n, (fault, ok, observed) in enumerate(rows, 1):
@@ -1055,8 +1055,8 @@ def render(rows, seconds: float, max_rss_kib: int) -> str:
                      f"{'pass' if ok else 'FAIL'} |")
     passed = sum(ok for _, ok, _ in rows)
     lines.append("")
-    lines.append(f"{passed} of {len(rows)} kinds pass; crawl {seconds:.1f} s; peak RSS of the crawl process "
-                 f"{max_rss_kib / 1024:.0f} MiB")
+    lines.append(f"{passed} of {len(rows)} rows pass; crawl {seconds:.1f} s; peak RSS of the crawl process "
+                 f"{max_rss_kib / 1024:.0f} MiB{notes}")
     return "\n".join(lines)
 
 

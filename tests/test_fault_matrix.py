@@ -76,7 +76,9 @@ def hostile_crawl(tmp_path_factory, topic_model):
     assert db.exists(), result.stderr[-3000:]
     obs = Observed(db, server)
     rows = [(fault, *judge(fault, obs, server.site, float(SCALE))) for fault in server.site.faults]
-    matrix = render(rows, seconds, max_rss_kib)
+    hung = [e for f in server.site.faults if f.name.startswith("hung_") for e in obs.hits(f.path)]
+    stall = f"; longest pause while a hung URL was open {stall_seconds(obs.log, hung):.1f} s" if hung else ""
+    matrix = render(rows, seconds, max_rss_kib, stall)
     out = db.parent / "fault_matrix.md"
     out.write_text(matrix, encoding="utf-8")
     if os.environ.get("PRESSMON_FAULT_MATRIX"):
