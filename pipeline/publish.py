@@ -83,6 +83,7 @@ def registry_placeholders() -> dict[str, str]:
     as their registries have them, in words and as SQL."""
     from pressmon.crawlers.registry import outlet_kinds
     from pressmon.nlp.documents import DOCUMENTS
+    from pressmon.pipeline.store.error_kinds import ERROR_KINDS
 
     def case(column: str, labels: dict[str, str]) -> str:
         whens = " ".join(f"when '{key}' then '{label}'" for key, label in labels.items())
@@ -97,6 +98,7 @@ def registry_placeholders() -> dict[str, str]:
         "document_html": "; ".join(f"<strong>{d.label}</strong> ({d.subject})" for d in docs),
         "document_label_of_topic": case("topic", {d.id: d.label for d in docs}),
         "outlet_kind_label": case("outlet_kind", outlet_kinds()),
+        "error_kind_list": ", ".join(f"{kind} ({label})" for kind, (_, label) in ERROR_KINDS.items()),
         "articles_per_document": ",\n  ".join(
             f"count(distinct case when r.topic = '{d.id}' then a.id end) as articles_{d.id}" for d in docs),
     }

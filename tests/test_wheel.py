@@ -86,7 +86,8 @@ def test_the_installed_package_runs_the_demo_serves_the_site_and_classifies(inst
     demo = run(installed, folder, "demo", "--no-serve", "--politeness-scale", TEST_SCALE, "--no-progress", env=user)
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-3000:]
     assert "pressmon.db: 164 articles" in demo.stdout and "train" not in demo.stdout
-    assert sorted(p.name for p in folder.iterdir()) == ["pressmon.db", "pressmon.warc"]
+    # The lock file stays: it is what the next crawl or nightly cycle locks.
+    assert sorted(p.name for p in folder.iterdir()) == ["pressmon.db", "pressmon.db.lock", "pressmon.warc"]
 
     items = [{"id": 1, "title": "Gia Lai triển khai Chỉ thị số 20/CT-TTg",
               "body": "Thực hiện Chỉ thị số 20/CT-TTg của Thủ tướng Chính phủ về ngăn chặn ô nhiễm môi trường, "

@@ -9,8 +9,9 @@ fetches each outlet's newest article and reports the fields that no longer extra
 Counts per outlet and run
     pages           pages_fetched + pages_not_modified (a 304 answer is a working page)
     new_items       crawl_runs.articles_new
-    parse_failures  crawl_errors of kind parse_failed
-    http_errors     crawl_errors of the kinds in HTTP_ERROR_KINDS
+    parse_failures  crawl_errors of a `page` kind (pipeline/store/error_kinds.py): a page came
+                    but is no article pressmon can store
+    http_errors     crawl_errors of a `fetch` kind: the page could not be fetched whole
 
 Flags (any one flags the outlet; each adds a Vietnamese reason)
     failed          the run did not finish for the outlet (status other than `finished`), or
@@ -44,11 +45,10 @@ import sqlite_utils
 from pressmon.crawlers.dates import now, vn_date
 from pressmon.pipeline.nightly.mail import send_summary
 from pressmon.pipeline.store import Store, immediate_transaction
+from pressmon.pipeline.store.error_kinds import FETCH_KINDS, PAGE_KINDS
 
 logger = logging.getLogger("pressmon.health")
 
-HTTP_ERROR_KINDS = ("http_error", "timeout", "redirect_loop", "dns", "connection_refused", "too_large")
-PARSE_FAILURE_KINDS = ("parse_failed",)
 PARSE_FAILURE_SHARE = 0.20
 HISTORY_NIGHTS = 7
 MIN_HISTORY_NIGHTS = 3
@@ -108,8 +108,8 @@ def assess_run(store_or_db_path, run_id: str) -> list[dict]:
         rows = []
         for (outlet_id, started_at, status, fetched, not_modified, new, updated, unchanged) in runs:
             counts = errors.get(outlet_id, {})
-            parse_failures = sum(counts.get(k, 0) for k in PARSE_FAILURE_KINDS)
-            http_errors = sum(counts.get(k, 0) for k in HTTP_ERROR_KINDS)
+            parse_failures = sum(counts.get(k, 0) for k in PAGE_KINDS)
+            http_errors = sum(counts.get(k, 0) for k in FETCH_KINDS)
             night = started_at[:10]  # crawlers.dates.now() stamps Vietnam time
             reasons = []
             pages = fetched + not_modified
