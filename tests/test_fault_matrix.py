@@ -127,6 +127,15 @@ def test_no_error_row_shows_the_loopback_address_or_says_nothing(hostile_crawl):
     assert bad == []
 
 
+def test_every_error_kind_recorded_is_in_the_vocabulary(hostile_crawl):
+    """The staff site labels and the health check counts crawl errors by kind: a kind the
+    crawler records must be one of pipeline/store/error_kinds.py's."""
+    from pressmon.pipeline.store.error_kinds import ERROR_KINDS
+
+    recorded = {k for rows in hostile_crawl["obs"].errors.values() for k, _ in rows}
+    assert len(recorded) >= 15 and recorded <= set(ERROR_KINDS), recorded - set(ERROR_KINDS)
+
+
 def test_traps_bounded_by_the_registry_limits(hostile_crawl):
     lim = limits()
     assert None not in lim.values(), f"registry limits missing: {lim}"
