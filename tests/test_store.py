@@ -292,16 +292,28 @@ def test_a_canonical_link_to_another_article_never_overwrites_it(store: Store):
     assert run_counters(store)["errors"] == 1
 
 
-def test_a_canonical_link_to_the_same_text_or_an_unknown_url_is_used(store: Store):
-    # Unknown canonical URL: the article is stored under it, as before.
+def test_a_canonical_link_never_decides_where_a_page_is_stored(store: Store):
+    # A canonical link to a URL not stored yet: the page is stored where it was fetched.
     assert store.save_article("run-1", article_item(1, fetched_url="https://baogialai.com.vn/x-post1.html")) == "new"
-    assert rows(store, "SELECT url FROM articles") == [{"url": "https://baogialai.com.vn/bai-1.html"}]
-    # The same text fetched at another URL whose canonical link names it: the same article.
+    assert rows(store, "SELECT url FROM articles") == [{"url": "https://baogialai.com.vn/x-post1.html"}]
+    # The same text fetched at another URL: one article, the URL an alias.
     assert store.save_article("run-1", article_item(1, fetched_url="https://m.baogialai.com.vn/x")) == "unchanged"
-    # A changed text fetched at the canonical URL itself is an update.
-    assert store.save_article("run-1", article_item(1, fetched_url="https://baogialai.com.vn/bai-1.html",
+    # A changed text at the URL it was fetched at is an update.
+    assert store.save_article("run-1", article_item(1, fetched_url="https://baogialai.com.vn/x-post1.html",
                                                      body="Bản sửa.")) == "updated"
     assert rows(store, "SELECT count(*) AS n FROM crawl_errors")[0]["n"] == 0
+
+
+def test_a_canonical_link_to_an_article_fetched_later_takes_nothing_from_it(store: Store):
+    """Order must not matter: the page claiming bai-1 comes first, bai-1 itself after."""
+    claiming = article_item(1, fetched_url="https://baogialai.com.vn/bai-khac-7.html", title="Một bài khác",
+                            body="Nội dung hoàn toàn khác.")
+    assert store.save_article("run-1", claiming) == "new"
+    assert store.save_article("run-1", article_item(1, fetched_url="https://baogialai.com.vn/bai-1.html")) == "new"
+    stored = {r["url"]: r["title"] for r in rows(store, "SELECT url, title FROM articles")}
+    assert stored == {"https://baogialai.com.vn/bai-khac-7.html": "Một bài khác",
+                      "https://baogialai.com.vn/bai-1.html": article_item(1)["title"]}
+    assert rows(store, "SELECT count(*) AS n FROM article_versions")[0]["n"] == 0
 
 
 def test_a_save_that_fails_leaves_no_part_of_the_item(store: Store):

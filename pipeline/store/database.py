@@ -182,25 +182,27 @@ class Store:
         `classification` ({"model_version", "topics"}) and `places` are stored with it too.
         An article is never deleted: changed text moves its old version to article_versions.
 
-        The item's `url` comes from the page's canonical link, `fetched_url` is what was
-        fetched. A canonical link naming another stored article whose text differs is not
-        believed: the page is stored under its fetched URL and a `canonical_conflict` error row
-        names both, so that one page never overwrites another article. A text the outlet
-        already has under another URL is not stored twice: the URL becomes an alias of that
-        article (article_aliases) and counts as unchanged.
+        An article is stored under the URL it was fetched at (`fetched_url`, in canonical
+        form), never under the URL its canonical link claims (`url`): a page whose canonical
+        link names another article must not take that article's place, whichever of the two
+        is fetched first. When the named article is stored with a different text, a
+        `canonical_conflict` error row names both. A text the outlet already has under another
+        URL is not stored twice: the URL becomes an alias of that article (article_aliases)
+        and counts as unchanged — which is what a canonical link to the same text amounts to.
         """
         seen_at = now()
         digest = content_sha256(item["title"], item.get("lead"), item["body"])
         with immediate_transaction(self.db):
-            stored = self._stored_article(item["url"])
             fetched = canonical_url(item["fetched_url"]) if item.get("fetched_url") else item["url"]
-            if stored is not None and stored["content_sha256"] != digest and fetched != item["url"]:
-                self.record_error(run_id, item["outlet_id"], fetched, "canonical_conflict",
-                                  f"the page's canonical link names {item['url']}, stored as another article "
-                                  f"(id {stored['id']}) with a different text: stored under the fetched URL "
-                                  f"{fetched}, the other article left as it was")
+            if fetched != item["url"]:
+                claimed = self._stored_article(item["url"])
+                if claimed is not None and claimed["content_sha256"] != digest:
+                    self.record_error(run_id, item["outlet_id"], fetched, "canonical_conflict",
+                                      f"the page's canonical link names {item['url']}, stored as another article "
+                                      f"(id {claimed['id']}) with a different text: stored under the fetched URL "
+                                      f"{fetched}, the other article left as it was")
                 item = {**item, "url": fetched}
-                stored = self._stored_article(fetched)
+            stored = self._stored_article(item["url"])
             if stored is None:
                 stored = self._article_with_text(item["outlet_id"], digest, item["url"])
                 if stored is not None:
