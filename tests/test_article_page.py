@@ -77,9 +77,11 @@ def db_path(tmp_path_factory) -> Path:
         store.add_verdict(1, "ct20", "confirmed", "lan.pham", "ghi chú nội bộ")
         store.add_verdict(1, "ct20", "rejected", "minh.tran", "chỉ nhắc qua")
         # Crawled before WARC archiving; and one whose record no longer matches its hash.
-        store.save_article("r1", {**item, "url": "https://baogialai.com.vn/b-post2.html", "title": "Không lưu",
+        store.save_article("r1", {**item, "url": "https://baogialai.com.vn/b-post2.html",
+                                  "fetched_url": "https://baogialai.com.vn/b-post2.html", "title": "Không lưu",
                                   "warc_file": None, "warc_offset": None, "payload_sha256": None}, [])
-        store.save_article("r1", {**item, "url": "https://baogialai.com.vn/c-post3.html", "title": "Hỏng",
+        store.save_article("r1", {**item, "url": "https://baogialai.com.vn/c-post3.html",
+                                  "fetched_url": "https://baogialai.com.vn/c-post3.html", "title": "Hỏng",
                                   "payload_sha256": "0" * 64}, [])
         store.finish_run("r1", "baogialai")
     with sqlite3.connect(path) as conn:  # the classification times are the same second

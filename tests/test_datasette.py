@@ -135,7 +135,8 @@ def article_item(key: str, **changes) -> dict:
         "modified_at": None, "media_kind": media_kind, "language": "vi",
         "methods": {"title": "selector", "body": "selector"}, "http_status": 200,
     }
-    item.update(changes)
+    # An item given another URL was fetched there (the store keys articles by the fetched URL).
+    item.update({"fetched_url": changes["url"]} if "url" in changes else {}, **changes)
     return item
 
 
