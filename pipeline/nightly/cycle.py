@@ -28,7 +28,7 @@ from pathlib import Path
 from pressmon.crawlers.dates import now
 from pressmon.pipeline.nightly.lock import CycleLock
 from pressmon.pipeline.nightly.logs import relay
-from pressmon.pipeline.store import Store, immediate_transaction, new_run_id
+from pressmon.pipeline.store import Store, new_run_id
 
 # How long a crawl child gets to stop after SIGTERM before it is killed (the store is
 # crash-safe, so a kill loses at most the item in flight).
@@ -128,14 +128,6 @@ def _run_crawl_child(db_path, run_id: str, mirror, politeness_scale, lock: Cycle
     return returncode
 
 
-def _mark_interrupted(store, since: str, log: logging.Logger) -> None:
-    with immediate_transaction(store.db):
-        cursor = store.db.execute("UPDATE crawl_runs SET status = 'interrupted' "
-                                  "WHERE status = 'running' AND started_at >= ?", [since])
-    if cursor.rowcount:
-        log.warning("%d crawl rows of the unfinished cycle marked interrupted", cursor.rowcount)
-
-
 def _write_last_cycle(db_path, summary: dict) -> Path:
     path = Path(f"{Path(db_path).resolve()}.last-cycle.json")
     tmp = path.with_name(path.name + ".tmp")
@@ -171,7 +163,9 @@ def run_cycle(db_path: str | os.PathLike[str], mirror: str | None = None, polite
                         "this cycle finishes its work", lock.previous.get("pid"), lock.previous.get("started_at"))
             if lock.previous.get("started_at") and db_path.exists():
                 with Store(db_path) as store:
-                    _mark_interrupted(store, lock.previous["started_at"], log)
+                    interrupted = store.mark_interrupted(lock.previous["started_at"])
+                if interrupted:
+                    log.warning("%d crawl rows of the unfinished cycle marked interrupted", interrupted)
         try:
             # 1. Crawl.
             run_id = new_run_id()
