@@ -138,9 +138,6 @@ def asgi_wrapper(datasette):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
             scope = _with_current_actor(datasette, scope)
-            # Datasette looks the actor up only once a route matched; its 404 and error pages
-            # then know who is logged in too.
-            scope = dict(scope, actor=_cookie_actor(datasette, scope))
             refusal = _refusal(datasette, scope)
             if isinstance(refusal, str):
                 refusal = await _refusal_page(datasette, scope, refusal)
@@ -156,14 +153,15 @@ def asgi_wrapper(datasette):
 def _with_current_actor(datasette, scope):
     """The request as Datasette and the templates should see it: a login cookie whose account
     is gone is dropped, and one whose role changed carries the current role, so that every
-    `request.actor` downstream says what the accounts file says now."""
+    `request.actor` downstream says what the accounts file says now. The scope's `actor` is
+    set too: Datasette looks the actor up only once a route matched, so its 404 and error
+    pages then know who is logged in as well."""
     actor = _cookie_actor(datasette, scope)
-    if not actor:
-        return scope
     role = role_of(datasette, actor)
-    if role == actor.get("role"):
-        return scope
-    replacement = "" if role is None else datasette.sign({"a": {"id": actor["id"], "role": role}}, "actor")
+    current = {"id": actor["id"], "role": role} if role else None
+    if not actor or role == actor.get("role"):
+        return dict(scope, actor=current)
+    replacement = "" if role is None else datasette.sign({"a": current}, "actor")
     headers = []
     for name, value in scope.get("headers") or []:
         if name == b"cookie":
@@ -172,15 +170,16 @@ def _with_current_actor(datasette, scope):
                 kept.append(f" ds_actor={replacement}")
             value = ";".join(kept).strip().encode("latin-1")
         headers.append((name, value))
-    return dict(scope, headers=headers)
+    return dict(scope, headers=headers, actor=current)
 
 
 def _refusal(datasette, scope) -> Response | str | None:
     """The answer to a request its visitor may not make — a redirect to the login page or
-    the reason for a 403 — or None to let it through."""
+    the reason for a 403 — or None to let it through. `scope["actor"]` is the current one
+    (_with_current_actor)."""
     path, method = scope["path"], scope["method"]
     settings = access(datasette)
-    role = role_of(datasette, _cookie_actor(datasette, scope))
+    role = (scope["actor"] or {}).get("role")
     if method not in ("GET", "HEAD"):
         needed = POST_PATHS.get(path, "nobody") if method == "POST" else "nobody"
         if needed is None or (needed in RANK and RANK[role] >= RANK[needed]):
@@ -212,9 +211,8 @@ def _chart_queries(datasette) -> set[str]:
 
 async def _refusal_page(datasette, scope, message: str) -> Response:
     """A 403 on the site's own error page."""
-    # The gate runs before Datasette's CSRF middleware and actor lookup: the page gets both
-    # here (a 403 page has no form to protect).
-    request = Request(dict(scope, actor=_cookie_actor(datasette, scope), csrftoken=lambda: ""), None)
+    # The gate runs before Datasette's CSRF middleware: a 403 page has no form to protect.
+    request = Request(dict(scope, csrftoken=lambda: ""), None)
     html = await datasette.render_template(
         "error.html", {"ok": False, "error": message, "status": 403, "title": "Không được phép"}, request=request)
     return Response.html(html, status=403)
