@@ -337,7 +337,8 @@ ARCHIVE_ERROR = """{% extends "base.html" %}
 <p><a href="{{ article_path }}">Quay lại trang bài viết</a></p>{% endblock %}"""
 
 
-def _articles_database(datasette):
+def served_database(datasette):
+    """The pressmon database the site publishes (Datasette also holds its own _internal)."""
     for db in datasette.databases.values():
         if db.name != "_internal" and db.path:
             return db
@@ -353,7 +354,7 @@ async def archive(datasette, request):
     or pop-ups, and `default-src 'none'` stops it fetching anything (nor tell the outlet who
     reads it); the bytes are unchanged, only the browser's treatment differs. People who need
     the file itself (to hash it, to attach it to a report) use `?download=1`, an attachment."""
-    db = _articles_database(datasette)
+    db = served_database(datasette)
     await datasette.ensure_permissions(request.actor, [("view-table", (db.name, "articles")),
                                                        ("view-database", db.name), "view-instance"])
     article_id = int(request.url_vars["article_id"])

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from datasette import hookimpl
 from datasette.facets import ColumnFacet
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from pressmon.crawlers.dates import vn_datetime
 from pressmon.crawlers.registry import media_kinds, outlet_kinds

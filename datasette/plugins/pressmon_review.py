@@ -24,7 +24,7 @@ from datasette.utils.asgi import Response
 
 from pressmon.crawlers.dates import vn_datetime
 from pressmon.datasette.plugins.pressmon_access import is_staff, login_redirect
-from pressmon.datasette.plugins.pressmon_article import article_context
+from pressmon.datasette.plugins.pressmon_article import article_context, served_database
 from pressmon.nlp.documents import DOCUMENT_LABELS, TIER_LABELS, TOPICS, VERDICT_LABELS
 
 QUEUES = {"probable": "Tin có khả năng, chờ xác nhận", "cited": "Mẫu tin trích dẫn, để kiểm tra lại"}
@@ -86,10 +86,6 @@ class Filters:
             # months rather than the newest only.
             return "ORDER BY (article_id * 2654435761) % 4294967296, topic"
         return "ORDER BY published_at DESC, article_id DESC, topic"
-
-
-def served_database(datasette):
-    return next(db for name, db in datasette.databases.items() if name != "_internal")
 
 
 async def review(request, datasette):
