@@ -100,7 +100,9 @@ def registry_placeholders() -> dict[str, str]:
         "outlet_kind_label": case("outlet_kind", outlet_kinds()),
         "error_kind_list": ", ".join(f"{kind} ({label})" for kind, (_, label) in ERROR_KINDS.items()),
         "articles_per_document": ",\n  ".join(
-            f"count(distinct case when r.topic = '{d.id}' then a.id end) as articles_{d.id}" for d in docs),
+            f"coalesce((select x.articles from citing x where x.outlet_id = c.outlet_id "
+            f"and x.published_month = c.published_month and x.topic = '{d.id}'), 0) as articles_{d.id}"
+            for d in docs),
     }
 
 

@@ -105,6 +105,8 @@ MATRIX = [
     ("/pressmon/verdicts", (303, 303, 200, 200)),
     ("/pressmon/verdicts.json", (303, 303, 200, 200)),
     ("/pressmon/topic_decisions", (303, 303, 200, 200)),
+    ("/pressmon/current_decisions", (303, 303, 200, 200)),
+    ("/pressmon/decision_counts", (303, 200, 200, 200)),
     ("/pressmon?sql=select+1", (303, 403, 403, 200)),
     ("/pressmon.json?sql=select+name+from+sqlite_master", (303, 403, 403, 200)),
     ("/pressmon/articles?_where=id+>+0", (303, 403, 403, 200)),

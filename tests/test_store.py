@@ -380,7 +380,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
                        {"version": 6, "name": "add_crawl_source"},
                        {"version": 7, "name": "add_reference_role"},
                        {"version": 8, "name": "add_article_list"},
-                       {"version": 9, "name": "add_article_aliases"}]
+                       {"version": 9, "name": "add_article_aliases"},
+                       {"version": 10, "name": "add_decision_counts"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):

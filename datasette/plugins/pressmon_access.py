@@ -45,7 +45,7 @@ ADMIN_PATHS = ("/-/metadata", "/-/plugins", "/-/settings", "/-/config", "/-/thre
 # The only POSTs the site answers (and the role they need): logging in and out, and a verdict.
 POST_PATHS = {"/-/login": None, "/-/logout": "reviewer", "/-/review": "reviewer", "/-/review/verdict": "reviewer"}
 # Where reviewers' names and notes are: not for anonymous visitors.
-STAFF_TABLES = {"verdicts", "topic_decisions"}
+STAFF_TABLES = {"verdicts", "topic_decisions", "current_decisions"}
 RANK = {None: 0, "reviewer": 1, "admin": 2}
 
 

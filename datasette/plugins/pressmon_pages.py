@@ -301,33 +301,18 @@ def current_year() -> int:
     return datetime.datetime.now(VIETNAM).year
 
 
-# The year's figures per watched document. Only rows that can count or wait are looked at —
-# classifications cited or probable (index on topic, tier) and items with a verdict — and for
-# each the newest classification and the newest verdict decide, as in the view topic_decisions.
+# The year's figures per watched document, from the counts the database keeps per outlet,
+# month, document, tier and verdict (decision_counts): a few hundred rows, however many items.
 FIGURES_SQL = """
-with candidates as (
-  select article_id, topic from article_topics
-  where topic = :topic and tier in ('cited', 'probable')
-  union
-  select article_id, topic from verdicts where topic = :topic
-), state as (
-  select
-    (select t.tier from article_topics t where t.article_id = c.article_id and t.topic = c.topic
-     order by t.classified_at desc, t.id desc limit 1) as tier,
-    (select v.verdict from verdicts v where v.article_id = c.article_id and v.topic = c.topic
-     order by v.at desc, v.id desc limit 1) as verdict
-  from candidates c join articles a on a.id = c.article_id
-  where a.published_month between :first and :last
-)
-select
-  coalesce(sum(verdict = 'confirmed' or (verdict is null and tier = 'cited')), 0) as counted,
-  coalesce(sum(verdict is null and tier = 'probable'), 0) as awaiting
-from state
+select coalesce(sum(items * counted), 0) as counted,
+       coalesce(sum(case when tier = 'probable' and verdict = '' then items end), 0) as awaiting
+from decision_counts
+where topic = :topic and published_month between :first and :last
 """
 
 HOLDINGS_SQL = """
-select (select count(*) from articles) as articles,
-       (select count(distinct outlet_id) from articles) as outlets_crawled,
+select (select coalesce(sum(articles), 0) from article_counts) as articles,
+       (select count(distinct outlet_id) from article_counts) as outlets_crawled,
        (select count(*) from outlets) as outlets,
        (select min(published_at) from articles) as first_published,
        (select max(published_at) from articles) as last_published,

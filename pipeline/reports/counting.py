@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from pressmon.crawlers.dates import now, parse_day, vn_date
 from pressmon.crawlers.registry import outlet_kinds
@@ -75,12 +75,14 @@ def counted_items(db_path, year: int | None = None, date_from=None, date_to=None
                      "AND coalesce(d.verdict, '') <> 'rejected'))")
     else:
         where.append("d.counted = 1")
+    # Plain comparisons of the ISO text, so that the index on published_at finds the period:
+    # every date of a day sorts between "YYYY-MM-DD" and the next day's.
     if start:
-        where.append("substr(d.published_at, 1, 10) >= ?")
+        where.append("d.published_at >= ?")
         params.append(start.isoformat())
     if end:
-        where.append("substr(d.published_at, 1, 10) <= ?")
-        params.append(end.isoformat())
+        where.append("d.published_at < ?")
+        params.append((end + timedelta(days=1)).isoformat())
     sql = f"""
         SELECT d.article_id, d.published_at, d.published_month AS month, d.outlet_id,
                o.name AS outlet_name, coalesce(o.kind, d.outlet_kind) AS outlet_kind,

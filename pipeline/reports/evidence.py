@@ -39,9 +39,9 @@ def pack_rows(db_path: str | Path, year: int, topic: str = "all") -> list[dict]:
         return [dict(r) for r in conn.execute(
             "SELECT d.article_id, d.topic, d.outlet_id, d.published_at, d.url, a.warc_file, a.warc_offset, "
             "a.payload_sha256 FROM topic_decisions d JOIN articles a ON a.id = d.article_id "
-            "WHERE d.counted = 1 AND substr(d.published_at, 1, 4) = ? AND (? = 'all' OR d.topic = ?) "
+            "WHERE d.counted = 1 AND d.published_at >= ? AND d.published_at < ? AND (? = 'all' OR d.topic = ?) "
             "AND a.warc_file IS NOT NULL ORDER BY d.published_at, d.article_id, d.topic",
-            [str(year), topic, topic])]
+            [str(year), str(year + 1), topic, topic])]
     finally:
         conn.close()
 

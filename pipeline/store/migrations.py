@@ -310,9 +310,191 @@ def add_article_aliases(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_articles_outlet_content ON articles(outlet_id, content_sha256)")
 
 
+def add_decision_counts(db: sqlite_utils.Database) -> None:
+    """The decision in force kept as a table, and counts kept beside it, so that no page view
+    recomputes them from every row.
+
+    `current_decisions` holds one row per article and topic: the newest classification and
+    the newest verdict (which overrides it), with the article's outlet and dates copied in. A
+    pair with a verdict and no classification has a row too (tier NULL): the person's word
+    counts. `decision_counts` holds the number of such rows per outlet × month × topic × tier ×
+    verdict, and `article_counts` the number of articles per outlet × month. Triggers keep all
+    three current on every write — a crawl, `pressmon classify`, a verdict from the terminal or
+    the browser — so the coverage queries, the report, the dashboard and the home page read a
+    few thousand rows however many articles there are. The view topic_decisions keeps its
+    columns and now reads current_decisions instead of ranking every classification."""
+    for statement in _DECISION_COUNTS_SCHEMA:
+        db.execute(statement)
+
+
+# Months and verdicts are '' rather than NULL in the counts' keys: NULLs are never equal in a
+# primary key, so an upsert could not find the row to add to.
+_DECISION_COUNTS_SCHEMA = (
+    """CREATE TABLE current_decisions (
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    topic TEXT NOT NULL,
+    decision_id INTEGER, -- article_topics.id in force; NULL when only a verdict exists
+    classified_at TEXT,
+    tier TEXT,
+    probability REAL,
+    model_version TEXT,
+    verdict_id INTEGER, -- verdicts.id in force
+    verdict_at TEXT,
+    verdict TEXT,
+    reviewer TEXT,
+    outlet_id TEXT NOT NULL,
+    outlet_kind TEXT,
+    published_at TEXT,
+    published_month TEXT,
+    counted INTEGER GENERATED ALWAYS AS (CASE WHEN verdict = 'rejected' THEN 0
+        WHEN verdict = 'confirmed' OR tier = 'cited' THEN 1 ELSE 0 END) VIRTUAL,
+    PRIMARY KEY (article_id, topic)
+)""",
+    # The review queue (newest undecided first) and the staff table's default order.
+    "CREATE INDEX idx_current_decisions_queue ON current_decisions(tier, verdict, published_at)",
+    "CREATE INDEX idx_current_decisions_published_at ON current_decisions(published_at)",
+    """INSERT INTO current_decisions (article_id, topic, decision_id, classified_at, tier, probability,
+    model_version, verdict_id, verdict_at, verdict, reviewer, outlet_id, outlet_kind, published_at, published_month)
+WITH latest AS (
+    SELECT t.*, row_number() OVER (PARTITION BY article_id, topic ORDER BY classified_at DESC, id DESC) AS n
+    FROM article_topics t
+), verdict AS (
+    SELECT v.*, row_number() OVER (PARTITION BY article_id, topic ORDER BY at DESC, id DESC) AS n
+    FROM verdicts v
+), pairs AS (
+    SELECT article_id, topic FROM latest WHERE n = 1 UNION SELECT article_id, topic FROM verdict WHERE n = 1
+)
+SELECT p.article_id, p.topic, l.id, l.classified_at, l.tier, l.probability, l.model_version,
+       v.id, v.at, v.verdict, v.reviewer, a.outlet_id, a.outlet_kind, a.published_at, a.published_month
+FROM pairs p
+JOIN articles a ON a.id = p.article_id
+LEFT JOIN latest l ON l.article_id = p.article_id AND l.topic = p.topic AND l.n = 1
+LEFT JOIN verdict v ON v.article_id = p.article_id AND v.topic = p.topic AND v.n = 1""",
+    """CREATE TABLE decision_counts (
+    outlet_id TEXT NOT NULL,
+    published_month TEXT NOT NULL, -- YYYY-MM, '' when the item has no date
+    topic TEXT NOT NULL,
+    tier TEXT NOT NULL, -- cited, probable, none; '' for a verdict without a classification
+    verdict TEXT NOT NULL, -- confirmed, rejected, '' when none
+    items INTEGER NOT NULL,
+    counted INTEGER GENERATED ALWAYS AS (CASE WHEN verdict = 'rejected' THEN 0
+        WHEN verdict = 'confirmed' OR tier = 'cited' THEN 1 ELSE 0 END) VIRTUAL,
+    PRIMARY KEY (outlet_id, published_month, topic, tier, verdict)
+) WITHOUT ROWID""",
+    """INSERT INTO decision_counts (outlet_id, published_month, topic, tier, verdict, items)
+SELECT outlet_id, coalesce(published_month, ''), topic, coalesce(tier, ''), coalesce(verdict, ''), count(*)
+FROM current_decisions GROUP BY 1, 2, 3, 4, 5""",
+    """CREATE TABLE article_counts (
+    outlet_id TEXT NOT NULL,
+    published_month TEXT NOT NULL, -- YYYY-MM, '' when the item has no date
+    articles INTEGER NOT NULL,
+    PRIMARY KEY (outlet_id, published_month)
+) WITHOUT ROWID""",
+    """INSERT INTO article_counts (outlet_id, published_month, articles)
+SELECT outlet_id, coalesce(published_month, ''), count(*) FROM articles GROUP BY 1, 2""",
+    # Classifications: a newer one (later classified_at, then larger id, as the old view
+    # ranked them) takes the pair's row; a re-run of the same model updates its own row.
+    """CREATE TRIGGER article_topics_decide AFTER INSERT ON article_topics BEGIN
+    INSERT INTO current_decisions (article_id, topic, decision_id, classified_at, tier, probability,
+        model_version, outlet_id, outlet_kind, published_at, published_month)
+    SELECT new.article_id, new.topic, new.id, new.classified_at, new.tier, new.probability,
+           new.model_version, a.outlet_id, a.outlet_kind, a.published_at, a.published_month
+    FROM articles a WHERE a.id = new.article_id
+    ON CONFLICT (article_id, topic) DO UPDATE SET decision_id = excluded.decision_id,
+        classified_at = excluded.classified_at, tier = excluded.tier, probability = excluded.probability,
+        model_version = excluded.model_version
+    WHERE current_decisions.decision_id IS NULL
+       OR (excluded.classified_at, excluded.decision_id) > (current_decisions.classified_at, current_decisions.decision_id);
+END""",
+    """CREATE TRIGGER article_topics_redecide AFTER UPDATE ON article_topics BEGIN
+    UPDATE current_decisions SET decision_id = new.id, classified_at = new.classified_at, tier = new.tier,
+        probability = new.probability, model_version = new.model_version
+    WHERE article_id = new.article_id AND topic = new.topic
+      AND (decision_id = new.id OR (new.classified_at, new.id) > (classified_at, decision_id));
+END""",
+    """CREATE TRIGGER verdicts_decide AFTER INSERT ON verdicts BEGIN
+    INSERT INTO current_decisions (article_id, topic, verdict_id, verdict_at, verdict, reviewer,
+        outlet_id, outlet_kind, published_at, published_month)
+    SELECT new.article_id, new.topic, new.id, new.at, new.verdict, new.reviewer,
+           a.outlet_id, a.outlet_kind, a.published_at, a.published_month
+    FROM articles a WHERE a.id = new.article_id
+    ON CONFLICT (article_id, topic) DO UPDATE SET verdict_id = excluded.verdict_id,
+        verdict_at = excluded.verdict_at, verdict = excluded.verdict, reviewer = excluded.reviewer
+    WHERE current_decisions.verdict_id IS NULL
+       OR (excluded.verdict_at, excluded.verdict_id) > (current_decisions.verdict_at, current_decisions.verdict_id);
+END""",
+    """CREATE TRIGGER articles_redate_decisions AFTER UPDATE OF outlet_id, outlet_kind, published_at, published_month
+ON articles BEGIN
+    UPDATE current_decisions SET outlet_id = new.outlet_id, outlet_kind = new.outlet_kind,
+        published_at = new.published_at, published_month = new.published_month
+    WHERE article_id = new.id;
+END""",
+    """CREATE TRIGGER current_decisions_count AFTER INSERT ON current_decisions BEGIN
+    INSERT INTO decision_counts (outlet_id, published_month, topic, tier, verdict, items)
+    VALUES (new.outlet_id, coalesce(new.published_month, ''), new.topic, coalesce(new.tier, ''),
+            coalesce(new.verdict, ''), 1)
+    ON CONFLICT DO UPDATE SET items = items + 1;
+END""",
+    """CREATE TRIGGER current_decisions_recount AFTER UPDATE OF outlet_id, published_month, tier, verdict
+ON current_decisions
+WHEN old.outlet_id IS NOT new.outlet_id OR old.published_month IS NOT new.published_month
+  OR old.tier IS NOT new.tier OR old.verdict IS NOT new.verdict BEGIN
+    UPDATE decision_counts SET items = items - 1
+    WHERE outlet_id = old.outlet_id AND published_month = coalesce(old.published_month, '') AND topic = old.topic
+      AND tier = coalesce(old.tier, '') AND verdict = coalesce(old.verdict, '');
+    DELETE FROM decision_counts
+    WHERE outlet_id = old.outlet_id AND published_month = coalesce(old.published_month, '') AND topic = old.topic
+      AND tier = coalesce(old.tier, '') AND verdict = coalesce(old.verdict, '') AND items <= 0;
+    INSERT INTO decision_counts (outlet_id, published_month, topic, tier, verdict, items)
+    VALUES (new.outlet_id, coalesce(new.published_month, ''), new.topic, coalesce(new.tier, ''),
+            coalesce(new.verdict, ''), 1)
+    ON CONFLICT DO UPDATE SET items = items + 1;
+END""",
+    """CREATE TRIGGER articles_count AFTER INSERT ON articles BEGIN
+    INSERT INTO article_counts (outlet_id, published_month, articles)
+    VALUES (new.outlet_id, coalesce(new.published_month, ''), 1)
+    ON CONFLICT DO UPDATE SET articles = articles + 1;
+END""",
+    """CREATE TRIGGER articles_recount AFTER UPDATE OF outlet_id, published_month ON articles
+WHEN old.outlet_id IS NOT new.outlet_id OR old.published_month IS NOT new.published_month BEGIN
+    UPDATE article_counts SET articles = articles - 1
+    WHERE outlet_id = old.outlet_id AND published_month = coalesce(old.published_month, '');
+    DELETE FROM article_counts
+    WHERE outlet_id = old.outlet_id AND published_month = coalesce(old.published_month, '') AND articles <= 0;
+    INSERT INTO article_counts (outlet_id, published_month, articles)
+    VALUES (new.outlet_id, coalesce(new.published_month, ''), 1)
+    ON CONFLICT DO UPDATE SET articles = articles + 1;
+END""",
+    "DROP VIEW topic_decisions",
+    """CREATE VIEW topic_decisions AS
+SELECT d.article_id, d.topic, d.tier, d.probability, t.evidence, t.reason, d.model_version, d.verdict,
+       d.reviewer, d.outlet_id, d.outlet_kind, d.published_at, d.published_month, a.title, a.url, d.counted
+FROM current_decisions d
+LEFT JOIN articles a ON a.id = d.article_id
+LEFT JOIN article_topics t ON t.id = d.decision_id""",
+    # The article list's documents: one primary-key range read per row shown.
+    "DROP VIEW article_list",
+    """CREATE VIEW article_list AS
+SELECT a.title, a.outlet_id, (SELECT o.name FROM outlets o WHERE o.id = a.outlet_id) AS outlet_name,
+       a.published_at, a.section,
+       (SELECT group_concat(d.topic || ':' || coalesce(d.verdict, d.tier), ' ')
+        FROM (SELECT topic, tier, verdict FROM current_decisions
+              WHERE article_id = a.id AND (verdict IS NOT NULL OR tier IN ('cited', 'probable'))
+              ORDER BY topic) d) AS documents,
+       a.outlet_kind, a.published_month, a.media_kind, a.id
+FROM articles a""",
+    # The columns the article list and the articles table facet on, and each outlet's newest
+    # article (crawl health).
+    "CREATE INDEX idx_articles_outlet_kind ON articles(outlet_kind)",
+    "CREATE INDEX idx_articles_section ON articles(section)",
+    "CREATE INDEX idx_articles_media_kind ON articles(media_kind)",
+    "CREATE INDEX idx_articles_outlet_first_seen ON articles(outlet_id, first_seen_at)",
+)
+
+
 MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
                                add_http_validators, add_evidence_and_health, add_crawl_source,
-                               add_reference_role, add_article_list, add_article_aliases]
+                               add_reference_role, add_article_list, add_article_aliases, add_decision_counts]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
