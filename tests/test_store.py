@@ -105,7 +105,9 @@ def run_counters(store: Store, run_id: str = "run-1") -> dict:
 
 
 def search(store: Store, query: str) -> list[int]:
-    sql = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid"
+    """Ids of the articles whose search row matches (a row's rowid is its article's search_key)."""
+    sql = ("SELECT a.id FROM articles_fts JOIN articles a ON a.search_key = articles_fts.rowid "
+           "WHERE articles_fts MATCH ? ORDER BY a.id")
     return [row[0] for row in store.db.execute(sql, [query]).fetchall()]
 
 
@@ -381,7 +383,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
                        {"version": 7, "name": "add_reference_role"},
                        {"version": 8, "name": "add_article_list"},
                        {"version": 9, "name": "add_article_aliases"},
-                       {"version": 10, "name": "add_decision_counts"}]
+                       {"version": 10, "name": "add_decision_counts"},
+                       {"version": 11, "name": "add_search_key"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):

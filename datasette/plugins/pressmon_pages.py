@@ -38,7 +38,7 @@ ARTICLE_TABLE = "articles"
 # technical and listed under "Bảng kỹ thuật".
 TASK_TABLES = (ARTICLE_LIST, "topic_decisions", "article_references", "outlets")
 # Columns the article list carries for its facets and links but does not show.
-ARTICLE_LIST_HIDDEN = ("outlet_id", "outlet_kind", "published_month", "media_kind", "id")
+ARTICLE_LIST_HIDDEN = ("outlet_id", "outlet_kind", "published_month", "media_kind", "id", "search_key")
 
 # Datasette's filter operators (datasette/filters.py keys), as a person says them.
 LOOKUPS = {

@@ -327,11 +327,15 @@ class Store:
         )
 
     def _index_for_search(self, article_id: int, item: dict) -> None:
+        # The search row's rowid is the article's search_key (newest first, migration 11),
+        # read after the article row is written. A changed publication time has already moved
+        # the old row to the new key (trigger articles_search_key_moves): replace it there.
         title, lead, body = item["title"], item.get("lead"), item["body"]
-        self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
+        key = self.db.execute("SELECT search_key FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+        self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", [key])
         self.db.execute(
             "INSERT INTO articles_fts (rowid, title, lead, body, folded) VALUES (?, ?, ?, ?, ?)",
-            (article_id, title, lead, body, folded_text(title, lead, body)),
+            (key, title, lead, body, folded_text(title, lead, body)),
         )
 
     def replace_references(self, article_id: int, refs: list[dict]) -> None:

@@ -492,9 +492,61 @@ FROM articles a""",
 )
 
 
+# An article's place in the search index, newest first: the second (UTC) it was published,
+# times 10^9, plus its id, so keys are unique while ids stay below 10^9; an item without a
+# readable date has only its id and sorts after every dated one. SQLite's strftime reads the
+# stored ISO 8601 time with its +07:00 offset.
+SEARCH_KEY_SQL = ("max(coalesce(CAST(strftime('%s', published_at) AS INTEGER), 0), 0) * 1000000000 + id")
+
+
+def add_search_key(db: sqlite_utils.Database) -> None:
+    """Search results newest first without sorting them: the FTS5 rowid of an article becomes
+    its `search_key` (SEARCH_KEY_SQL, a generated column of articles), so "the newest N
+    matches" is `... MATCH ? ORDER BY rowid DESC LIMIT N`, which FTS5 answers by walking its
+    index backwards and stops after N. The index is rebuilt from its own stored columns (the
+    folded text is not recomputed), in key order. The covering index holds the key with the
+    columns the article list facets on, so counting a capped search's facets reads the index
+    only. A trigger moves an article's search row when its publication time changes, whoever
+    changes it. The article list gains the key, its default order."""
+    db.execute(f"ALTER TABLE articles ADD COLUMN search_key INTEGER GENERATED ALWAYS AS ({SEARCH_KEY_SQL}) VIRTUAL")
+    db.execute("CREATE INDEX idx_articles_search_key ON articles(search_key, outlet_id, outlet_kind, section, "
+               "published_month, media_kind)")
+    db.execute("""CREATE VIRTUAL TABLE articles_fts_by_key USING fts5(
+    title, lead, body, folded,
+    tokenize="unicode61 remove_diacritics 2"
+)""")
+    # In key order, so FTS5 appends; CROSS JOIN walks the new index instead of sorting the text.
+    db.execute("INSERT INTO articles_fts_by_key (rowid, title, lead, body, folded) "
+               "SELECT a.search_key, f.title, f.lead, f.body, f.folded "
+               "FROM articles a CROSS JOIN articles_fts f ON f.rowid = a.id ORDER BY a.search_key")
+    db.execute("DROP TABLE articles_fts")
+    db.execute("ALTER TABLE articles_fts_by_key RENAME TO articles_fts")
+    db.execute("""CREATE TRIGGER articles_search_key_moves AFTER UPDATE OF published_at ON articles
+WHEN old.search_key IS NOT new.search_key BEGIN
+    INSERT INTO articles_fts (rowid, title, lead, body, folded)
+    SELECT new.search_key, title, lead, body, folded FROM articles_fts WHERE rowid = old.search_key;
+    DELETE FROM articles_fts WHERE rowid = old.search_key;
+END""")
+    # Migration 10's view with one more column.
+    db.execute("DROP VIEW article_list")
+    db.execute(_ARTICLE_LIST_WITH_KEY)
+
+
+_ARTICLE_LIST_WITH_KEY = """CREATE VIEW article_list AS
+SELECT a.title, a.outlet_id, (SELECT o.name FROM outlets o WHERE o.id = a.outlet_id) AS outlet_name,
+       a.published_at, a.section,
+       (SELECT group_concat(d.topic || ':' || coalesce(d.verdict, d.tier), ' ')
+        FROM (SELECT topic, tier, verdict FROM current_decisions
+              WHERE article_id = a.id AND (verdict IS NOT NULL OR tier IN ('cited', 'probable'))
+              ORDER BY topic) d) AS documents,
+       a.outlet_kind, a.published_month, a.media_kind, a.id, a.search_key
+FROM articles a"""
+
+
 MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
                                add_http_validators, add_evidence_and_health, add_crawl_source,
-                               add_reference_role, add_article_list, add_article_aliases, add_decision_counts]
+                               add_reference_role, add_article_list, add_article_aliases, add_decision_counts,
+                               add_search_key]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
