@@ -109,7 +109,7 @@ async def review(request, datasette):
                     tier_label=TIER_LABELS.get(item["tier"], item["tier"]),
                     evidence=decision["evidence_list"] if decision else [])
     outlets = (await db.execute(
-        "SELECT o.id, o.name FROM outlets o WHERE o.id IN (SELECT DISTINCT outlet_id FROM articles) ORDER BY o.name")).rows
+        "SELECT o.id, o.name FROM outlets o WHERE o.id IN (SELECT outlet_id FROM article_counts) ORDER BY o.name")).rows
     return Response.html(await datasette.render_template("review.html", {
         "item": item,
         "article": article,
