@@ -543,10 +543,25 @@ SELECT a.title, a.outlet_id, (SELECT o.name FROM outlets o WHERE o.id = a.outlet
 FROM articles a"""
 
 
+def add_reclassify_runs(db: sqlite_utils.Database) -> None:
+    """`pressmon classify --all` runs, one row per model version, so that a run stopped
+    part-way (killed, machine restarted) carries on where it stopped when the same command is
+    run again: every article up to `last_article_id` has been classified by that run (the
+    decisions and this row are written in one transaction per batch). `finished_at` is NULL
+    while the run is unfinished; the next `--all` with that model after it finished starts over."""
+    db.execute("""CREATE TABLE reclassify_runs (
+    model_version TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    last_article_id INTEGER NOT NULL DEFAULT 0,
+    classified INTEGER NOT NULL DEFAULT 0, -- articles this run has classified so far
+    finished_at TEXT
+)""")
+
+
 MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
                                add_http_validators, add_evidence_and_health, add_crawl_source,
                                add_reference_role, add_article_list, add_article_aliases, add_decision_counts,
-                               add_search_key]
+                               add_search_key, add_reclassify_runs]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
