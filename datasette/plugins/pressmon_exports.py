@@ -52,10 +52,11 @@ EXPORT_SCOPE_KEY = "pressmon_export"
 # The article tables' sort key is no column a person reads: exports leave it out unless
 # `_col=search_key` asks for it.
 SEARCH_KEY = "search_key"
-# Rows per batch from the cursor, and batches the thread may be ahead of the client.
-BATCH_ROWS = 500
-QUEUED_BATCHES = 8
-FILE_CHUNK = 256 * 1024
+# Rows per read from the cursor; bytes per chunk sent; chunks the thread may be ahead of
+# the client (so an export holds about a megabyte in memory, whatever its size).
+BATCH_ROWS = 50
+CHUNK_BYTES = 256 * 1024
+QUEUED_CHUNKS = 4
 
 # datasette-xlsx's own labels of the export sheet → Vietnamese.
 SHEET_TITLE = "Thông tin xuất dữ liệu"
@@ -143,7 +144,7 @@ async def _export_query(datasette, request):
 async def _stream(work, headers, receive, send, stop) -> None:
     """Send what `work` produces in its thread as one response; stop it when the client
     disconnects."""
-    chunks: asyncio.Queue = asyncio.Queue(QUEUED_BATCHES)
+    chunks: asyncio.Queue = asyncio.Queue(QUEUED_CHUNKS)
     work.start(asyncio.get_running_loop(), chunks)
     sending = asyncio.current_task()
 
@@ -185,7 +186,8 @@ async def _stream(work, headers, receive, send, stop) -> None:
 class _Export:
     """One query's rows read in a thread of its own on a read-only connection, turned into
     byte chunks by `produce` and handed to the event loop through a bounded queue (so the
-    thread waits for a slow client instead of reading ahead). `cancel` stops it between
+    thread waits for a slow client instead of reading ahead: uvicorn holds a chunk until the
+    socket drains). `cancel` stops it between
     batches and interrupts a statement still running."""
 
     def __init__(self, datasette, database, sql, params, columns, stop: threading.Event):
@@ -269,6 +271,8 @@ class _CsvRows(_Export):
         written = 0
         for batch in self.rows():
             writer.writerows(batch)
+            if text.tell() < CHUNK_BYTES:
+                continue
             chunk = text.getvalue().encode("utf-8")
             text.seek(0)
             text.truncate()
@@ -306,7 +310,7 @@ class _XlsxFile(_Export):
             writer.finish_into(self.info, handle)
             self.size = handle.tell()
             handle.seek(0)
-            while chunk := handle.read(FILE_CHUNK):
+            while chunk := handle.read(CHUNK_BYTES):
                 if not self.put(chunk):
                     return
 

@@ -26,7 +26,7 @@ in the title, lead or body are kept. Words without diacritics keep matching ever
 0.65 offers no hook to reorder a table page, and a person who types the marks means that word.
 The check is a Python function on Datasette's connections, applied inside the capped walk:
 FTS5 hands over matches newest first and the walk stops at `cap` items that pass, or after
-the newest `scan` matches (plugin configuration, 100,000), when the page says how many it
+the newest `scan` matches (plugin configuration, 20,000), when the page says how many it
 looked at — a word typed with marks whose unmarked form is everywhere ("hòa" among "hoa")
 never costs more than that.
 """
@@ -34,7 +34,9 @@ never costs more than that.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import secrets
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 from datasette import hookimpl
@@ -47,10 +49,11 @@ PLUGIN = "pressmon-search"
 FTS_TABLE = "articles_fts"
 KEY_COLUMN = "search_key"
 SQL_FUNCTION = "pressmon_has_words"
+PASSED_FUNCTION = "pressmon_search_passed"
 # The request scope key pressmon_exports sets: an export gets every match, not the cap.
 EXPORT_SCOPE_KEY = "pressmon_export"
 DEFAULT_CAP = 10_000
-DEFAULT_SCAN = 100_000
+DEFAULT_SCAN = 20_000
 # A word as FTS5's unicode61 tokenizer cuts it: letters and digits, nothing else.
 _WORD_RE = re.compile(r"[^\W_]+")
 
@@ -74,23 +77,53 @@ def typed_words(query: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if fold(w) != w))
 
 
-@lru_cache(maxsize=256)
-def _pattern(words: str) -> list[tuple[str, re.Pattern[str]]]:
-    return [(word, re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])")) for word in words.split()]
+def _has_word(text: str, word: str) -> bool:
+    # A whole word: no letter or digit (what [^\W_] matches) on either side. str.find rather
+    # than a regular expression with look-arounds, which Python tries at every position.
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 def has_words(words: str, *fields: str | None) -> int:
     """1 when every word of `words` (space-separated, from `typed_words`) is a whole word of
     one of `fields`, else 0. The stored text is already normalised (the pipeline normalises
-    before storing), so it is only lower-cased here; a plain substring test rejects most
-    items before the word-boundary check."""
+    before storing), so it is only lower-cased here."""
     text = "\n".join(f for f in fields if f).lower()
-    return int(all(word in text and pattern.search(text) for word, pattern in _pattern(words)))
+    return int(all(_has_word(text, word) for word in words.split()))
+
+
+# The items a page's typed words let through, found once per page (its seven queries then
+# only look them up): page token → keys. A few pages' worth, the oldest forgotten first.
+_PASSED: OrderedDict[str, frozenset[int]] = OrderedDict()
+_PASSED_PAGES = 32
+_passed_lock = threading.Lock()
+
+
+def _remember(keys: frozenset[int]) -> str:
+    token = secrets.token_hex(8)
+    with _passed_lock:
+        _PASSED[token] = keys
+        while len(_PASSED) > _PASSED_PAGES:
+            _PASSED.popitem(last=False)
+    return token
+
+
+def passed(token: str, key: int) -> int:
+    keys = _PASSED.get(token)
+    if keys is None:
+        raise ValueError("kết quả tìm kiếm này đã hết hạn: hãy tìm lại")
+    return int(key in keys)
 
 
 @hookimpl
 def prepare_connection(conn):
     conn.create_function(SQL_FUNCTION, -1, has_words, deterministic=True)
+    conn.create_function(PASSED_FUNCTION, 2, passed)
 
 
 class Search(NamedTuple):
@@ -113,18 +146,37 @@ class Search(NamedTuple):
         exact = f" and {SQL_FUNCTION}(:pressmon_words, title, lead, body)" if self.words else ""
         return f"{self._match()}{exact} order by rowid desc"
 
-    def newest(self, limit: str, scan: int) -> str:
-        """The newest `limit` items the search finds; with typed words, among the newest
-        `scan` matches of the index."""
-        if not self.words:
-            return f"{self.matches()} limit {limit}"
-        window = f"{self._match('rowid, title, lead, body')} order by rowid desc limit {int(scan)}"
-        return (f"select rowid from ({window}) where {SQL_FUNCTION}(:pressmon_words, title, lead, body) "
-                f"order by rowid desc limit {limit}")
+    def newest(self, limit: str) -> str:
+        """The newest `limit` items the search finds (words typed without diacritics): FTS5
+        walks its index newest first and stops at the limit; there is no sort."""
+        return f"{self._match()} order by rowid desc limit {limit}"
 
-    def index_matches(self, limit: int) -> str:
-        """Up to `limit` matches of the index, typed words not checked."""
-        return f"{self._match()} order by rowid desc limit {int(limit)}"
+    def passing(self) -> str:
+        """The items of a page whose typed words were checked once (`_passed_keys`): the walk
+        covers the keys from the newest down to the lowest that passed, and only looks up
+        each key, never the text."""
+        return (f"{self._match()} and rowid >= :pressmon_floor "
+                f"and {PASSED_FUNCTION}(:pressmon_token, rowid) order by rowid desc")
+
+    def window(self, scan: int) -> str:
+        """The newest `scan` + 1 matches of the index with their text, typed words unchecked."""
+        return f"{self._match('rowid, title, lead, body')} order by rowid desc limit {int(scan) + 1}"
+
+
+def _passed_keys(connection, search: Search, config: SearchConfig) -> tuple[list[int], bool]:
+    """The keys of the newest cap + 1 items whose typed words match, looking at the newest
+    `scan` matches of the index at most; and whether there were more matches than that."""
+    words = " ".join(search.words)
+    keys, seen = [], 0
+    for key, *fields in connection.execute(search.window(config.scan), search.params):
+        seen += 1
+        if seen > config.scan:
+            return keys, True
+        if has_words(words, *fields):
+            keys.append(key)
+            if len(keys) > config.cap:
+                break
+    return keys, False
 
 
 def search_of(request, database: str, table: str | None, datasette) -> Search | None:
@@ -156,21 +208,25 @@ def filters_from_request(request, database, table, datasette):
         return FilterArguments([f"{key} in ({search.matches()})"], search.params, extra_context=context)
 
     async def capped():
-        # Whether there is more than the cap (one walk of at most cap + 1 items) and, with
-        # typed words, whether the walk stopped at `scan` matches of the index first.
         db = datasette.get_database(database)
-        found = (await db.execute(f"select count(*) from ({search.newest(str(config.cap + 1), config.scan)})",
-                                  search.params)).single_value()
-        scanned = None
-        if search.words and found <= config.cap:
-            in_index = (await db.execute(f"select count(*) from ({search.index_matches(config.scan + 1)})",
-                                         search.params)).single_value()
-            scanned = config.scan if in_index > config.scan else None
+        params = {**search.params, "pressmon_cap": config.cap}
+        scanned = False
+        if search.words:
+            keys, scanned = await db.execute_fn(lambda connection: _passed_keys(connection, search, config))
+            found = len(keys)
+            keep = keys[:config.cap]
+            params.update(pressmon_token=_remember(frozenset(keep)), pressmon_floor=keep[-1] if keep else 0)
+            clause = search.passing()
+        else:
+            # Whether there are more than the cap: one walk of at most cap + 1 items.
+            found = (await db.execute(f"select count(*) from ({search.newest(str(config.cap + 1))})",
+                                      params)).single_value()
+            clause = search.newest(":pressmon_cap")
         return FilterArguments(
-            [f"{key} in ({search.newest(':pressmon_cap', config.scan)})"],
-            {**search.params, "pressmon_cap": config.cap},
+            [f"{key} in ({clause})"],
+            params,
             extra_context={**context, "pressmon_search_cap": config.cap if found > config.cap else None,
-                           "pressmon_search_scanned": scanned},
+                           "pressmon_search_scanned": config.scan if scanned else None},
         )
 
     return capped
