@@ -381,7 +381,7 @@ def test_loading_underthesea_adds_no_log_handler():
     import sys
 
     script = ("import logging; from pressmon.nlp.topics import _Segmenter; "
-              "print(_Segmenter.segment('Xin chào Gia Lai'), len(logging.getLogger().handlers))")
+              "print(_Segmenter.segment_many(['Xin chào Gia Lai'])[0], len(logging.getLogger().handlers))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "0"
