@@ -82,8 +82,8 @@ def test_classify_stored_items_by_model_version(model_path, tmp_path):
     first = runner.invoke(cli, ["classify", "--db", str(db), "--model", str(model_path)])
     again = runner.invoke(cli, ["classify", "--db", str(db), "--model", str(model_path)])
     every = runner.invoke(cli, ["classify", "--db", str(db), "--model", str(model_path), "--all"])
-    assert first.output.startswith("2 articles") and again.output.startswith("0 articles")
-    assert every.output.startswith("2 articles")
+    assert first.stdout.startswith("2 articles") and again.stdout.startswith("0 articles")
+    assert every.stdout.startswith("2 articles")
     with Store(db) as store:
         rows = store.db.execute("select a.title, t.topic, t.tier from article_topics t join articles a "
                                 "on a.id = t.article_id order by a.id, t.topic").fetchall()

@@ -3,14 +3,34 @@
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
+import signal
+import sys
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from pressmon.nlp.corpus import by_split, load_corpus, load_items
 from pressmon.nlp.evaluate import load_realtopics, train_corpus_model
 from pressmon.nlp.topics import SHIPPED_MODEL, TOPICS, TopicModel
+from pressmon.crawlers.dates import now
 from pressmon.pipeline.store import Store
+from pressmon.pipeline.store.migrations import immediate_transaction
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Written for the project: reaches every lazy part of the classifier once (see _decider).
+WARM_UP_ITEM = {
+    "title": "Gia Lai triển khai Chỉ thị 20/CT-TTg về ngăn chặn ô nhiễm môi trường",
+    "lead": "UBND tỉnh giao các sở, ngành thực hiện Quyết định số 1894/QĐ-TTg.",
+    "body": "Sở Nông nghiệp và Môi trường hướng dẫn doanh nghiệp xử lý nước thải, chất thải rắn.",
+    "published_at": "2025-10-01T08:00:00+07:00",
+}
 
 
 def user_model_path() -> Path:
@@ -84,17 +104,134 @@ def realtopics_items(path: str | Path) -> list[dict]:
             for item in load_realtopics(path)]
 
 
-def classify_stored(store: Store, model: TopicModel, every_item: bool = False,
-                    progress: Callable[[int], None] | None = None) -> int:
-    """Classify stored articles this model version has not decided yet (all with
-    `every_item`); earlier models' decisions stay. Returns how many were classified."""
-    sql = "SELECT id, title, lead, body, published_at FROM articles"
+BATCH_SIZE = 200  # articles per read, per worker task and per write transaction
+
+
+@dataclass
+class Work:
+    """What a classification run has to do: the ids of the articles to classify, ascending;
+    for `--all`, what the unfinished run it carries on had done (`done` articles, every id up
+    to `resumed_after`)."""
+
+    ids: list[int]
+    done: int = 0
+    resumed_after: int | None = None
+
+    @property
+    def total(self) -> int:
+        return self.done + len(self.ids)
+
+
+def pending_work(store: Store, model: TopicModel, every_item: bool = False) -> Work:
+    """The articles this model version has not decided (every article with `every_item`, less
+    those an unfinished `--all` run of this model already did).
+
+    The ids come from a scan of an index, not of the articles table (at a million articles
+    that table is gigabytes of text), and are sorted here."""
     if not every_item:
-        sql += (" WHERE id NOT IN (SELECT article_id FROM article_topics WHERE model_version = ?)")
-    rows = store.db.execute(sql, [] if every_item else [model.version]).fetchall()
-    for article_id, title, lead, body, published_at in rows:
-        decided = model.classify({"title": title, "lead": lead, "body": body, "published_at": published_at})
-        store.save_topics(article_id, model.version, decided["topics"])
-        if progress:
-            progress(1)
-    return len(rows)
+        ids = [row[0] for row in store.db.execute(
+            "SELECT a.id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM article_topics t "
+            "WHERE t.article_id = a.id AND t.model_version = ?)", [model.version])]
+        return Work(sorted(ids))
+    run = store.db.execute("SELECT last_article_id, classified FROM reclassify_runs "
+                           "WHERE model_version = ? AND finished_at IS NULL", [model.version]).fetchone()
+    after = run[0] if run else 0
+    ids = sorted(row[0] for row in store.db.execute("SELECT id FROM articles") if row[0] > after)
+    return Work(ids, done=run[1], resumed_after=after) if run else Work(ids)
+
+
+def classify_stored(store: Store, model: TopicModel, every_item: bool = False,
+                    progress: Callable[[int], None] | None = None, workers: int = 1,
+                    work: Work | None = None, batch_size: int = BATCH_SIZE) -> int:
+    """Classify stored articles this model version has not decided yet (all with
+    `every_item`); earlier models' decisions stay. Returns how many were classified.
+
+    Batches of `batch_size` articles, in id order, are read here, classified by `workers`
+    processes (in this one when 1), and each batch's decisions written here in one
+    transaction — with, for `every_item`, the run's progress in `reclassify_runs`, so that a
+    run stopped part-way carries on after the last batch written (`pending_work`).
+    `progress(n)` is called after each batch is committed (it may raise to stop the run)."""
+    work = work or pending_work(store, model, every_item)
+    if every_item and work.resumed_after is None:
+        with immediate_transaction(store.db):
+            store.db.execute(
+                "INSERT INTO reclassify_runs (model_version, started_at) VALUES (?, ?) "
+                "ON CONFLICT (model_version) DO UPDATE SET started_at = excluded.started_at, "
+                "last_article_id = 0, classified = 0, finished_at = NULL", [model.version, now()])
+    batches = (work.ids[i:i + batch_size] for i in range(0, len(work.ids), batch_size))
+    count = 0
+    with _decider(model, workers) as decide:
+        for decided in decide(_read(store, ids) for ids in batches):
+            with immediate_transaction(store.db):
+                for article_id, topics in decided:
+                    store.save_topics(article_id, model.version, topics)
+                if every_item and decided:
+                    store.db.execute("UPDATE reclassify_runs SET last_article_id = ?, classified = classified + ? "
+                                     "WHERE model_version = ?", [decided[-1][0], len(decided), model.version])
+            count += len(decided)
+            if progress:
+                progress(len(decided))
+    if every_item:
+        with immediate_transaction(store.db):
+            store.db.execute("UPDATE reclassify_runs SET finished_at = ? WHERE model_version = ?",
+                             [now(), model.version])
+    return count
+
+
+def _read(store: Store, ids: list[int]) -> list[tuple]:
+    marks = ",".join("?" * len(ids))
+    return store.db.execute(f"SELECT id, title, lead, body, published_at FROM articles WHERE id IN ({marks}) "
+                            "ORDER BY id", ids).fetchall()
+
+
+def decide_rows(model: TopicModel, rows: list[tuple]) -> list[tuple[int, dict]]:
+    """(article id, decision per topic) for rows (id, title, lead, body, published_at)."""
+    decided = model.classify_many([{"title": title, "lead": lead, "body": body, "published_at": published_at}
+                                   for _, title, lead, body, published_at in rows])
+    return [(row[0], result["topics"]) for row, result in zip(rows, decided)]
+
+
+# The model a pool worker classifies with: inherited from the parent at fork, not pickled.
+_worker_model: TopicModel | None = None
+
+
+def _start_worker(model: TopicModel) -> None:
+    global _worker_model
+    _worker_model = model
+    # Ctrl-C is the parent's to handle (it stops the pool); a worker outlives no parent.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _decide_in_worker(rows: list[tuple]) -> list[tuple[int, dict]]:
+    return decide_rows(_worker_model, rows)
+
+
+@contextmanager
+def _decider(model: TopicModel, workers: int):
+    """A function from an iterable of row batches to their decisions, batch by batch in order.
+
+    With more than one worker: a pool of forked processes. The model is loaded and warmed
+    (underthesea's tables, the fast transforms) here, before the fork, so every worker shares
+    those pages copy-on-write instead of loading its own copy. At most two batches per worker
+    are in flight: the articles are read as the workers need them, never all at once."""
+    if workers <= 1:
+        yield lambda batches: (decide_rows(model, rows) for rows in batches)
+        return
+    model.classify(WARM_UP_ITEM)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_worker, initargs=(model,))
+
+    def decide(batches):
+        pending = deque(pool.submit(_decide_in_worker, rows) for rows in islice(batches, 2 * workers))
+        while pending:
+            decided = pending.popleft().result()
+            for rows in islice(batches, 1):
+                pending.append(pool.submit(_decide_in_worker, rows))
+            yield decided
+
+    try:
+        yield decide
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
