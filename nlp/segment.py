@@ -39,8 +39,9 @@ __all__ = ["Segmenter", "underthesea", "CHECK_SENTENCES", "differences"]
 logger = logging.getLogger(__name__)
 
 MODEL_DIR = "ws_crf_vlsp2013_20230727"  # the model underthesea 9.5's word_tokenize loads
-# Keys remembered per span length before that memo is emptied: ~30 MB each at most.
-MEMO_LIMIT = 200_000
+# Keys remembered per memo (tokens, pairs, triples, normalised tokens) before it is emptied:
+# with all four full, a process holds ~45 MB more (measured on real news).
+MEMO_LIMIT = 100_000
 # Written for the project to reach every rule above: title case of words, digits and other
 # numbers, upper-case abbreviations, one- and two-token sentences, a document number.
 CHECK_SENTENCES = (
