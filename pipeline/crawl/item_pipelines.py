@@ -1,4 +1,5 @@
-"""Scrapy item pipelines: normalise the text once, find document references, store.
+"""Scrapy item pipelines: normalise the text once; find document references and places and
+classify (in the crawl's language pool); store.
 
 Spiders yield plain dicts (`type` = "article" or "error", see docs/design.md); these stages
 are the only place where crawling meets Vietnamese text handling and the database.
@@ -6,7 +7,6 @@ are the only place where crawling meets Vietnamese text handling and the databas
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -14,10 +14,7 @@ from scrapy import signals
 
 from pressmon.crawlers.registry import load_registry
 from pressmon.nlp.normalize import normalize_text
-from pressmon.nlp.places import find_places
-from pressmon.nlp.references import find_references
-from pressmon.nlp.topics import ModelError
-from pressmon.pipeline.decisions.classify import classification, load_model
+from pressmon.pipeline.crawl.language import LanguagePool, LanguageStageError, describe
 from pressmon.pipeline.store import Store, new_run_id
 from pressmon.pipeline.store.warc import WarcArchive
 
@@ -35,53 +32,33 @@ class NormalizePipeline:
         return item
 
 
-class ReferencePipeline:
-    """Legal-document references (1894/QĐ-TTg, 20/CT-TTg, …) with their spans per field."""
-
-    def process_item(self, item, spider=None):
-        if item.get("type") == "article":
-            item["references"] = article_references(item)
-        return item
-
-
-def article_references(item: dict) -> list[dict]:
-    context = "\n".join(item.get(f) or "" for f in ("title", "lead", "body"))
-    found = []
-    for name in ("title", "lead", "body"):
-        for ref in find_references(item.get(name) or "", published_at=item.get("published_at"), context=context):
-            found.append({"field": name, **ref.as_dict()})
-    return found
-
-
-class PlacesPipeline:
-    """Mentions of the province's communes and wards, with their spans per field."""
-
-    def process_item(self, item, spider=None):
-        if item.get("type") == "article":
-            item["places"] = [{"field": name, **place.as_dict()}
-                              for name in ("title", "lead", "body") for place in find_places(item.get(name) or "")]
-        return item
-
-
-class ClassifyPipeline:
-    """The topic decision (tier, probability, evidence) per topic, stored with the article.
-    Without a trained model the crawl still stores articles and references, and says so;
+class LanguagePipeline:
+    """References, places and the topic decision of each article, worked out in the crawl's
+    language pool (`pipeline.crawl.language`) while the reactor goes on fetching. Without a
+    trained model the crawl still stores articles, references and places, and says so;
     `pressmon classify` catches up once a model exists."""
 
-    def __init__(self, model_path):
-        try:
-            self.model = load_model(model_path)
-        except ModelError as exc:
-            logging.getLogger(__name__).warning("articles are stored unclassified: %s", exc)
-            self.model = None
+    def __init__(self, crawler):
+        self.crawler = crawler
+        # The pool `run_crawl` started for all its spiders; a bare `scrapy crawl` starts its own.
+        self.pool = LanguagePool.of_run(crawler.settings.get("PRESSMON_RUN_ID"))
+        self.owns_pool = self.pool is None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("PRESSMON_MODEL"))
+        return cls(crawler)
 
-    def process_item(self, item, spider=None):
-        if item.get("type") == "article" and self.model is not None:
-            item["classification"] = classification(self.model, item)
+    def open_spider(self, spider=None):
+        if self.owns_pool:
+            self.pool = LanguagePool.from_settings(self.crawler.settings).start()
+
+    def close_spider(self, spider=None):
+        if self.owns_pool:
+            self.pool.close()
+
+    async def process_item(self, item, spider=None):
+        if item.get("type") == "article":
+            item.update(await self.pool.analyse(item))
         return item
 
 
@@ -184,13 +161,7 @@ class StorePipeline:
 
 def describe_exception(failure) -> str:
     """"KeyError: 'x' (in normalize_text, normalize.py:57)": the exception and the innermost
-    line that raised it, enough for a person to know which stage failed."""
-    exc = failure.value
-    detail = f"{type(exc).__name__}: {exc}"
-    tb = failure.getTracebackObject()
-    if tb is not None:
-        while tb.tb_next is not None:
-            tb = tb.tb_next
-        code = tb.tb_frame.f_code
-        detail += f" (in {code.co_name}, {Path(code.co_filename).name}:{tb.tb_lineno})"
-    return detail
+    line that raised it; a language worker's error was described where it happened."""
+    if isinstance(failure.value, LanguageStageError):
+        return str(failure.value)
+    return describe(failure.value, failure.getTracebackObject())

@@ -14,6 +14,7 @@ from pressmon.crawlers.registry import load_registry
 from pressmon.crawlers.settings import politeness_settings
 from pressmon.crawlers.spiders.outlets import OUTLET_SPIDERS
 from pressmon.pipeline.crawl import settings as scrapy_settings
+from pressmon.pipeline.crawl.language import LanguagePool
 from pressmon.pipeline.crawl.progress import CrawlProgress
 from pressmon.pipeline.nightly.lock import AlreadyRunning, CycleLock
 from pressmon.pipeline.store import Store, check_database, new_run_id, read_only
@@ -28,12 +29,12 @@ def default_log_file(db_path: str | Path) -> Path:
 
 
 def crawl_settings(db_path: str | Path, run_id: str, mirror: str | None = None, politeness_scale: float = 1.0,
-                   log_file: str | Path | None = None) -> Settings:
+                   log_file: str | Path | None = None, overrides: dict | None = None) -> Settings:
     settings = Settings()
     settings.setmodule(scrapy_settings, priority="project")
     settings.update({"PRESSMON_DB": str(db_path), "PRESSMON_RUN_ID": run_id, "PRESSMON_MIRROR": mirror,
                      "LOG_FILE": str(log_file) if log_file else None,
-                     **politeness_settings(politeness_scale)}, priority="cmdline")
+                     **politeness_settings(politeness_scale), **(overrides or {})}, priority="cmdline")
     return settings
 
 
@@ -87,13 +88,14 @@ class ExpectedFaults(logging.Filter):
 def run_crawl(db_path: str | Path, outlet_ids: list[str] | None = None, since: str | None = None,
               mirror: str | None = None, politeness_scale: float = 1.0, progress: bool | None = None,
               run_id: str | None = None, log_file: str | Path | None = None,
-              expected_faults: dict[str, str] | None = None) -> str:
+              expected_faults: dict[str, str] | None = None, settings: dict | None = None) -> str:
     """Crawl the given outlets (all by default) and return the run id.
 
     On a terminal (or with `progress`), progress bars show and Scrapy's log goes to
     `log_file` (default `<db>.crawl.log`); otherwise the log goes to stderr, or to `log_file`
     when one is given. `expected_faults` (URL → what is wrong with it) marks log lines about
-    those pages as expected.
+    those pages as expected. `settings` are Scrapy settings laid over pressmon's for this
+    crawl (`PRESSMON_LANGUAGE_WORKERS`, `PRESSMON_LIMITS`, …).
 
     The crawl holds the database's lock (`<db>.lock`, the nightly cycle's) while it runs, and
     is refused when another crawl or cycle holds it; a crawl that the nightly cycle started
@@ -118,8 +120,11 @@ def run_crawl(db_path: str | Path, outlet_ids: list[str] | None = None, since: s
         show_progress = sys.stderr.isatty() if progress is None else progress
         if show_progress and log_file is None:
             log_file = default_log_file(db_path)
-        process = CrawlerProcess(crawl_settings(db_path, run_id, mirror, politeness_scale, log_file))
-        with CrawlProgress(enabled=show_progress) as bar:
+        process_settings = crawl_settings(db_path, run_id, mirror, politeness_scale, log_file, settings)
+        process = CrawlerProcess(process_settings)
+        # Started after CrawlerProcess has set up logging, before the reactor runs: the
+        # workers are forked from a process with no other thread yet.
+        with LanguagePool.from_settings(process_settings).shared(run_id), CrawlProgress(enabled=show_progress) as bar:
             for outlet_id in outlet_ids:
                 crawler = process.create_crawler(OUTLET_SPIDERS[outlet_id])
                 bar.watch(crawler, outlet_id)
