@@ -24,11 +24,13 @@ placement (`pressmon.nlp.normalize.normalize_text`), so "Hoà", "HÒA" and "hòa
 in the title, lead or body are kept. Words without diacritics keep matching every spelling:
 "Hòa hoi" requires "hòa" exactly and "hoi" in any form. We filter rather than rank: Datasette
 0.65 offers no hook to reorder a table page, and a person who types the marks means that word.
-The check is a Python function on Datasette's connections, applied inside the capped walk:
-FTS5 hands over matches newest first and the walk stops at `cap` items that pass, or after
-the newest `scan` matches (plugin configuration, 20,000), when the page says how many it
-looked at — a word typed with marks whose unmarked form is everywhere ("hòa" among "hoa")
-never costs more than that.
+The check is Python, run once per page: the plugin walks the matches newest first, keeps the
+keys of the first `cap` that pass (under a random token, for the few most recent pages), and
+the page's queries look keys up with `pressmon_search_passed(token, rowid)` instead of reading
+the text seven times. The walk stops after the newest `scan` matches (plugin configuration,
+20,000), when the page says how many it looked at — a word typed with marks whose unmarked
+form is everywhere ("hòa" among "hoa") never costs more than that. An export checks every
+match (`pressmon_has_words`, the same test in SQL).
 """
 
 from __future__ import annotations
