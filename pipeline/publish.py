@@ -75,6 +75,10 @@ SETTINGS = {
     # Meaningful only for immutable files, stated anyway: the .db file is not offered.
     "allow_download": False,
     "allow_csv_stream": True,
+    # A streamed CSV holds every row (Datasette's default stops at 100 MB: a search of the
+    # articles table with their bodies passes that at 10^6 items); an export stops when its
+    # client goes away (pressmon_exports), so no limit is needed to bound the work.
+    "max_csv_mb": 0,
 }
 
 
