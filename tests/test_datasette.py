@@ -417,7 +417,8 @@ async def test_shadow_and_migration_tables_hidden(ds, db_path):
     assert all(name.startswith(("articles_fts", "_migrations")) for name in hidden)
     assert visible == {"articles", "outlets", "crawl_runs", "crawl_errors", "article_versions",
                        "article_references", "article_topics", "verdicts", "article_places", "source_health", "http_validators",
-                       "article_aliases", "current_decisions", "decision_counts", "article_counts"}
+                       "article_aliases", "current_decisions", "decision_counts", "article_counts",
+                       "reclassify_runs"}
 
 
 async def test_metadata_follows_the_database_file_name(db_path, tmp_path):

@@ -384,7 +384,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
                        {"version": 8, "name": "add_article_list"},
                        {"version": 9, "name": "add_article_aliases"},
                        {"version": 10, "name": "add_decision_counts"},
-                       {"version": 11, "name": "add_search_key"}]
+                       {"version": 11, "name": "add_search_key"},
+                       {"version": 12, "name": "add_reclassify_runs"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):

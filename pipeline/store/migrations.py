@@ -496,20 +496,25 @@ FROM articles a""",
 # times 10^9, plus its id, so keys are unique while ids stay below 10^9; an item without a
 # readable date has only its id and sorts after every dated one. SQLite's strftime reads the
 # stored ISO 8601 time with its +07:00 offset.
-SEARCH_KEY_SQL = ("max(coalesce(CAST(strftime('%s', published_at) AS INTEGER), 0), 0) * 1000000000 + id")
+def search_key_sql(row: str = "") -> str:
+    """The search key of an article as SQL; `row` prefixes the columns ("new." in a trigger)."""
+    return f"max(coalesce(CAST(strftime('%s', {row}published_at) AS INTEGER), 0), 0) * 1000000000 + {row}id"
 
 
 def add_search_key(db: sqlite_utils.Database) -> None:
     """Search results newest first without sorting them: the FTS5 rowid of an article becomes
-    its `search_key` (SEARCH_KEY_SQL, a generated column of articles), so "the newest N
-    matches" is `... MATCH ? ORDER BY rowid DESC LIMIT N`, which FTS5 answers by walking its
-    index backwards and stops after N. The index is rebuilt from its own stored columns (the
-    folded text is not recomputed), in key order. The covering index holds the key with the
-    columns the article list facets on, so counting a capped search's facets reads the index
-    only. A trigger moves an article's search row when its publication time changes, whoever
+    its `search_key` (search_key_sql), so "the newest N matches" is `... MATCH ? ORDER BY rowid
+    DESC LIMIT N`, which FTS5 answers by walking its index backwards and stops after N. The
+    index is rebuilt from its own stored columns (the folded text is not recomputed), in key
+    order. The covering index holds the key with the columns the article list facets on, so
+    counting a capped search's facets reads the index only. `search_key` is a plain column that
+    triggers keep: SQLite (3.40) never treats an index on a generated column as covering, and
+    reading `section` or `published_month` from the row means walking the body's overflow
+    pages. A trigger moves an article's search row when its publication time changes, whoever
     changes it. The article list gains the key, its default order."""
-    db.execute(f"ALTER TABLE articles ADD COLUMN search_key INTEGER GENERATED ALWAYS AS ({SEARCH_KEY_SQL}) VIRTUAL")
-    db.execute("CREATE INDEX idx_articles_search_key ON articles(search_key, outlet_id, outlet_kind, section, "
+    db.execute("ALTER TABLE articles ADD COLUMN search_key INTEGER")
+    db.execute(f"UPDATE articles SET search_key = {search_key_sql()}")
+    db.execute("CREATE UNIQUE INDEX idx_articles_search_key ON articles(search_key, outlet_id, outlet_kind, section, "
                "published_month, media_kind)")
     db.execute("""CREATE VIRTUAL TABLE articles_fts_by_key USING fts5(
     title, lead, body, folded,
@@ -521,10 +526,17 @@ def add_search_key(db: sqlite_utils.Database) -> None:
                "FROM articles a CROSS JOIN articles_fts f ON f.rowid = a.id ORDER BY a.search_key")
     db.execute("DROP TABLE articles_fts")
     db.execute("ALTER TABLE articles_fts_by_key RENAME TO articles_fts")
-    db.execute("""CREATE TRIGGER articles_search_key_moves AFTER UPDATE OF published_at ON articles
-WHEN old.search_key IS NOT new.search_key BEGIN
+    db.execute(f"""CREATE TRIGGER articles_search_key AFTER INSERT ON articles BEGIN
+    UPDATE articles SET search_key = {search_key_sql("new.")}
+    WHERE id = new.id;
+END""")
+    db.execute(f"""CREATE TRIGGER articles_search_key_moves AFTER UPDATE OF published_at ON articles
+WHEN old.published_at IS NOT new.published_at BEGIN
+    UPDATE articles SET search_key = {search_key_sql("new.")}
+    WHERE id = new.id;
     INSERT INTO articles_fts (rowid, title, lead, body, folded)
-    SELECT new.search_key, title, lead, body, folded FROM articles_fts WHERE rowid = old.search_key;
+    SELECT a.search_key, f.title, f.lead, f.body, f.folded
+    FROM articles a JOIN articles_fts f ON f.rowid = old.search_key WHERE a.id = new.id;
     DELETE FROM articles_fts WHERE rowid = old.search_key;
 END""")
     # Migration 10's view with one more column.
