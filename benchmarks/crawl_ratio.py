@@ -18,6 +18,11 @@ The ratio is (b)'s pages per wall-clock second over (a)'s, the median of the rep
 
     python benchmarks/crawl_ratio.py              # a warm-up pair, then 3 timed pairs
     python benchmarks/crawl_ratio.py --repeat 5
+    python benchmarks/crawl_ratio.py --items 3000 # on crawl_memory.py's generated mirror instead
+
+The shipped mirror is small: a crawl's fixed start (loading and warming the model, forking
+the workers, setting up six spiders) weighs on its figure. `--items N` measures the same two
+crawls on a generated mirror of N sample items (see benchmarks/crawl_memory.py).
 """
 
 from __future__ import annotations
@@ -150,6 +155,18 @@ def run_child(kind: str, base_url: str, tmp: Path, pages_file: Path, model: str)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def generated_mirror(items: int, folder: Path) -> Path:
+    from crawl_memory import sample_items
+
+    from pressmon.crawlers.mirror.build import build
+
+    content = folder / "content.jsonl"
+    content.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in sample_items(items)),
+                       encoding="utf-8")
+    build([content], folder / "sites")
+    return folder / "sites"
+
+
 def pages_fetched(server) -> list[list[str]]:
     """(host, target) of every page the mirror answered, first ask first, each once."""
     return [list(page) for page in dict.fromkeys((host, target) for host, _, target, _ in server.requests)]
@@ -169,6 +186,7 @@ def show(kind: str, runs: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed pairs of crawls (default 3)")
+    parser.add_argument("--items", type=int, help="crawl a generated mirror of this many sample items")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "BASE_URL", "WORKDIR", "PAGES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     from pressmon.nlp.topics import SHIPPED_MODEL
@@ -180,11 +198,11 @@ def main() -> None:
         return
     from pressmon.crawlers.mirror.server import serve_mirror
 
-    server, base_url = serve_mirror()
     runs: dict[str, list[dict]] = {"bare": [], "pressmon": []}
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        server, base_url = serve_mirror(generated_mirror(args.items, tmp) if args.items else None)
+        try:
             pages_file = tmp / "pages.json"
             run_child("pressmon", base_url, tmp, pages_file, model)  # warm-up, and the list of pages
             pages = pages_fetched(server)
@@ -193,8 +211,8 @@ def main() -> None:
             for _ in range(args.repeat):
                 for kind in ("bare", "pressmon"):
                     runs[kind].append(run_child(kind, base_url, tmp, pages_file, model))
-    finally:
-        server.shutdown()
+        finally:
+            server.shutdown()
     print(f"{len(pages)} mirror pages, {args.repeat} runs each, medians; {os.cpu_count()} cores")
     bare = show("(a) Scrapy + trafilatura", runs["bare"])
     full = show("(b) pressmon full crawl", runs["pressmon"])
