@@ -197,6 +197,12 @@ def fts_ids(db: sqlite_utils.Database, query: str) -> list[int]:
         "WHERE articles_fts MATCH ? ORDER BY articles_fts.rowid DESC", [query]).fetchall()]
 
 
+def exact_ids(db: sqlite_utils.Database, query: str) -> list[int]:
+    return [row[0] for row in db.execute(
+        "SELECT a.id FROM articles_fts_exact JOIN articles a ON a.search_key = articles_fts_exact.rowid "
+        "WHERE articles_fts_exact MATCH ? ORDER BY articles_fts_exact.rowid DESC", [query]).fetchall()]
+
+
 def test_the_search_row_moves_when_the_publication_time_changes(tmp_path):
     def rows_match_keys():
         keys = {row[0] for row in store.db.execute("SELECT search_key FROM articles")}
@@ -216,9 +222,17 @@ def test_the_search_row_moves_when_the_publication_time_changes(tmp_path):
         assert fts_ids(store.db, "quyet") == [a3, a1] and fts_ids(store.db, "dinh chinh") == [a1]
         assert rows_match_keys()
         # Whoever changes the date, the row follows with its text (trigger).
+        assert exact_ids(store.db, '"đính"') == [a1]
         store.db.execute("UPDATE articles SET published_at = '2027-01-01T00:00:00+07:00' WHERE id = ?", [a1])
         assert fts_ids(store.db, "quyet") == [a1, a3] and fts_ids(store.db, "dinh chinh") == [a1]
         assert rows_match_keys()
+        # The exact index (words as typed, with their marks) follows too, text and key.
+        assert exact_ids(store.db, '"đính" "chính"') == [a1] and exact_ids(store.db, '"dính"') == []
+        store.save_article("r1", article_item("a1", published_at="2027-01-01T00:00:00+07:00",
+                                              body="Bài mẫu đã được viết lại."))
+        assert exact_ids(store.db, '"đính"') == [] and exact_ids(store.db, '"viết"') == [a1]
+        assert store.db.execute("SELECT count(*) FROM articles_fts_exact WHERE articles_fts_exact MATCH '\"được\"'"
+                                ).fetchone()[0] == len(exact_ids(store.db, '"được"'))
         assert store.integrity_check() == "ok"
 
 

@@ -385,7 +385,8 @@ def test_an_empty_file_is_migrated(db_path: Path):
                        {"version": 9, "name": "add_article_aliases"},
                        {"version": 10, "name": "add_decision_counts"},
                        {"version": 11, "name": "add_search_key"},
-                       {"version": 12, "name": "add_reclassify_runs"}]
+                       {"version": 12, "name": "add_reclassify_runs"},
+                       {"version": 13, "name": "add_exact_search"}]
 
 
 def test_an_older_database_is_upgraded_in_place(db_path: Path):

@@ -236,7 +236,7 @@ class _Export:
     def _run(self) -> None:
         db = self.datasette.get_database(self.database)
         connection = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, check_same_thread=False)
-        # Datasette's own set-up: escape_fts, pressmon_has_words and every plugin's functions.
+        # Datasette's own set-up: escape_fts and every plugin's functions.
         self.datasette._prepare_connection(connection, self.database)
         with self._lock:
             self._connection = connection

@@ -20,21 +20,22 @@ orders apply within those. An export (pressmon_exports marks its request) gets e
 Words typed with diacritics. The folding also throws away diacritics typed on purpose:
 "Hòa" would find "hóa" and "họa". So when a `_search` word carries diacritics, only the items
 containing that word exactly — case-insensitive, after Unicode NFC and new-style tone
-placement (`pressmon.nlp.normalize.normalize_text`), so "Hoà", "HÒA" and "hòa" are one word —
-in the title, lead or body are kept. Words without diacritics keep matching every spelling:
-"Hòa hoi" requires "hòa" exactly and "hoi" in any form. We filter rather than rank: Datasette
-0.65 offers no hook to reorder a table page, and a person who types the marks means that word.
-The check is Python, run once per page: the plugin walks the matches newest first, keeps the
-keys of the first `cap` that pass (under a random token, for the few most recent pages), and
-the page's queries look keys up with `pressmon_search_passed(token, rowid)` instead of reading
-the text seven times. The walk stops after the newest `scan` matches (plugin configuration,
-20,000), when the page says how many it looked at — a word typed with marks whose unmarked
-form is everywhere ("hòa" among "hoa") never costs more than that. An export checks every
-match (`pressmon_has_words`, the same test in SQL).
+placement (`pressmon.nlp.normalize.normalize_text`, as the stored text), so "Hoà", "HÒA" and
+"hòa" are one word — in the title, lead or body are kept. Words without diacritics keep
+matching every spelling: "Hòa hoi" requires "hòa" exactly and "hoi" in any form. We filter
+rather than rank: Datasette 0.65 offers no hook to reorder a table page, and a person who types
+the marks means that word. The typed words are looked up in `articles_fts_exact` (migration 13,
+`remove_diacritics 0`, keyed by search_key too), the whole query in `articles_fts`: once per
+page the plugin walks both newest first and keeps the keys found in both, the first `cap` + 1
+(under a random token, for the few most recent pages), and the page's queries look keys up
+with `pressmon_search_passed(token, rowid)`. The walk reads at most `scan` keys (plugin
+configuration) and the page says when it stopped there; when every word carries marks, the
+exact index alone answers. An export takes every key of both indexes.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 import threading
@@ -50,12 +51,12 @@ from pressmon.nlp.normalize import fold, normalize_text
 PLUGIN = "pressmon-search"
 FTS_TABLE = "articles_fts"
 KEY_COLUMN = "search_key"
-SQL_FUNCTION = "pressmon_has_words"
+EXACT_TABLE = "articles_fts_exact"
 PASSED_FUNCTION = "pressmon_search_passed"
 # The request scope key pressmon_exports sets: an export gets every match, not the cap.
 EXPORT_SCOPE_KEY = "pressmon_export"
 DEFAULT_CAP = 10_000
-DEFAULT_SCAN = 20_000
+DEFAULT_SCAN = 200_000
 # A word as FTS5's unicode61 tokenizer cuts it: letters and digits, nothing else.
 _WORD_RE = re.compile(r"[^\W_]+")
 
@@ -72,31 +73,15 @@ def search_config(datasette) -> SearchConfig:
                         int(config.get("scan", DEFAULT_SCAN)))
 
 
+def query_words(query: str) -> list[str]:
+    """The words of a search, normalised and in lower case, once each."""
+    return list(dict.fromkeys(_WORD_RE.findall((normalize_text(query) or "").lower())))
+
+
 def typed_words(query: str) -> list[str]:
-    """The words of a search that carry diacritics, normalised and in lower case; a word
-    without diacritics is not among them (it matches every spelling)."""
-    words = _WORD_RE.findall((normalize_text(query) or "").lower())
-    return list(dict.fromkeys(w for w in words if fold(w) != w))
-
-
-def _has_word(text: str, word: str) -> bool:
-    # A whole word: no letter or digit (what [^\W_] matches) on either side. str.find rather
-    # than a regular expression with look-arounds, which Python tries at every position.
-    start = text.find(word)
-    while start >= 0:
-        end = start + len(word)
-        if (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
-            return True
-        start = text.find(word, start + 1)
-    return False
-
-
-def has_words(words: str, *fields: str | None) -> int:
-    """1 when every word of `words` (space-separated, from `typed_words`) is a whole word of
-    one of `fields`, else 0. The stored text is already normalised (the pipeline normalises
-    before storing), so it is only lower-cased here."""
-    text = "\n".join(f for f in fields if f).lower()
-    return int(all(_has_word(text, word) for word in words.split()))
+    """The words of a search that carry diacritics; a word without diacritics is not among
+    them (it matches every spelling)."""
+    return [w for w in query_words(query) if fold(w) != w]
 
 
 # The items a page's typed words let through, found once per page (its seven queries then
@@ -124,7 +109,6 @@ def passed(token: str, key: int) -> int:
 
 @hookimpl
 def prepare_connection(conn):
-    conn.create_function(SQL_FUNCTION, -1, has_words, deterministic=True)
     conn.create_function(PASSED_FUNCTION, 2, passed)
 
 
@@ -132,20 +116,27 @@ class Search(NamedTuple):
     """One `_search` of a configured table, as SQL over articles_fts."""
 
     query: str
-    words: tuple[str, ...]
+    words: tuple[str, ...]  # typed with diacritics
     raw: bool
 
     @property
+    def every_word_typed(self) -> bool:
+        return len(self.words) == len(query_words(self.query))
+
+    @property
     def params(self) -> dict:
-        return {"pressmon_search": self.query, "pressmon_words": " ".join(self.words)}
+        return {"pressmon_search": self.query, "pressmon_exact": " ".join(f'"{w}"' for w in self.words)}
 
     def _match(self, columns: str = "rowid") -> str:
         match = ":pressmon_search" if self.raw else "escape_fts(:pressmon_search)"
         return f"select {columns} from {FTS_TABLE} where {FTS_TABLE} match {match}"
 
+    def _exact(self) -> str:
+        return f"select rowid from {EXACT_TABLE} where {EXACT_TABLE} match :pressmon_exact"
+
     def matches(self) -> str:
-        """Every item the search finds, typed words checked, newest first."""
-        exact = f" and {SQL_FUNCTION}(:pressmon_words, title, lead, body)" if self.words else ""
+        """Every item the search finds, typed words as typed, newest first."""
+        exact = f" and rowid in ({self._exact()})" if self.words else ""
         return f"{self._match()}{exact} order by rowid desc"
 
     def newest(self, limit: str) -> str:
@@ -154,30 +145,36 @@ class Search(NamedTuple):
         return f"{self._match()} order by rowid desc limit {limit}"
 
     def passing(self) -> str:
-        """The items of a page whose typed words were checked once (`_passed_keys`): the walk
+        """The items of a page whose typed words were found once (`_passed_keys`): the walk
         covers the keys from the newest down to the lowest that passed, and only looks up
-        each key, never the text."""
+        each key."""
         return (f"{self._match()} and rowid >= :pressmon_floor "
                 f"and {PASSED_FUNCTION}(:pressmon_token, rowid) order by rowid desc")
 
-    def window(self, scan: int) -> str:
-        """The newest `scan` + 1 matches of the index with their text, typed words unchecked."""
-        return f"{self._match('rowid, title, lead, body')} order by rowid desc limit {int(scan) + 1}"
-
 
 def _passed_keys(connection, search: Search, config: SearchConfig) -> tuple[list[int], bool]:
-    """The keys of the newest cap + 1 items whose typed words match, looking at the newest
-    `scan` matches of the index at most; and whether there were more matches than that."""
-    words = " ".join(search.words)
-    keys, seen = [], 0
-    for key, *fields in connection.execute(search.window(config.scan), search.params):
-        seen += 1
-        if seen > config.scan:
+    """The keys of the newest cap + 1 items with the typed words as typed and every word in any
+    spelling, reading at most `scan` keys of the two indexes; and whether it stopped there."""
+    exact = (key for (key,) in connection.execute(f"{search._exact()} order by rowid desc", search.params))
+    if search.every_word_typed:
+        # Every word typed with marks: the exact index alone says which items have them all.
+        keys = list(itertools.islice(exact, min(config.cap + 1, config.scan)))
+        return keys, len(keys) == config.scan <= config.cap
+    folded = (key for (key,) in connection.execute(f"{search._match()} order by rowid desc", search.params))
+    keys, read = [], 0
+    a, b = next(exact, None), next(folded, None)
+    # Both walks come newest first (descending keys): step the one that is ahead.
+    while a is not None and b is not None and len(keys) <= config.cap:
+        if read >= config.scan:
             return keys, True
-        if has_words(words, *fields):
-            keys.append(key)
-            if len(keys) > config.cap:
-                break
+        read += 1
+        if a == b:
+            keys.append(a)
+            a, b = next(exact, None), next(folded, None)
+        elif a > b:
+            a = next(exact, None)
+        else:
+            b = next(folded, None)
     return keys, False
 
 

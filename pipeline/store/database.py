@@ -332,11 +332,16 @@ class Store:
         # the old row to the new key (trigger articles_search_key_moves): replace it there.
         title, lead, body = item["title"], item.get("lead"), item["body"]
         key = self.db.execute("SELECT search_key FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+        # The exact index is contentless: a row is deleted with the text it was indexed with.
+        self.db.execute("INSERT INTO articles_fts_exact (articles_fts_exact, rowid, title, lead, body) "
+                        "SELECT 'delete', rowid, title, lead, body FROM articles_fts WHERE rowid = ?", [key])
         self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", [key])
         self.db.execute(
             "INSERT INTO articles_fts (rowid, title, lead, body, folded) VALUES (?, ?, ?, ?, ?)",
             (key, title, lead, body, folded_text(title, lead, body)),
         )
+        self.db.execute("INSERT INTO articles_fts_exact (rowid, title, lead, body) VALUES (?, ?, ?, ?)",
+                        (key, title, lead, body))
 
     def replace_references(self, article_id: int, refs: list[dict]) -> None:
         """Make `refs` the article's references (joins save_article's transaction)."""
@@ -418,9 +423,11 @@ class Store:
         problems = [row[0] for row in self.db.execute("PRAGMA integrity_check").fetchall()]
         if problems != ["ok"]:
             return "\n".join(problems)
-        try:
-            # FTS5's own check compares its index with its stored columns.
-            self.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
-        except sqlite3.DatabaseError as error:
-            return f"articles_fts: {error}"
+        # FTS5's own check compares an index with its stored columns (the contentless exact
+        # index: its structure only).
+        for table in ("articles_fts", "articles_fts_exact"):
+            try:
+                self.db.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+            except sqlite3.DatabaseError as error:
+                return f"{table}: {error}"
         return "ok"

@@ -570,10 +570,42 @@ def add_reclassify_runs(db: sqlite_utils.Database) -> None:
 )""")
 
 
+def add_exact_search(db: sqlite_utils.Database) -> None:
+    """Words typed with diacritics found by an index: `articles_fts_exact` indexes title, lead
+    and body with `remove_diacritics 0` (case still folded), so "hòa" finds hòa, Hòa and HÒA
+    but neither hóa nor họa. It is contentless (the text is stored once, in articles_fts) and
+    keyed by search_key like articles_fts, so its own order is newest first too. Deleting a
+    row of a contentless table needs the text it was indexed with: it is read from
+    articles_fts, which is why the store and the trigger that moves a row write both indexes
+    together."""
+    db.execute("""CREATE VIRTUAL TABLE articles_fts_exact USING fts5(
+    title, lead, body,
+    content='',
+    tokenize="unicode61 remove_diacritics 0"
+)""")
+    db.execute("INSERT INTO articles_fts_exact (rowid, title, lead, body) "
+               "SELECT rowid, title, lead, body FROM articles_fts ORDER BY rowid")
+    db.execute("DROP TRIGGER articles_search_key_moves")
+    db.execute(f"""CREATE TRIGGER articles_search_key_moves AFTER UPDATE OF published_at ON articles
+WHEN old.published_at IS NOT new.published_at BEGIN
+    UPDATE articles SET search_key = {search_key_sql("new.")}
+    WHERE id = new.id;
+    INSERT INTO articles_fts (rowid, title, lead, body, folded)
+    SELECT a.search_key, f.title, f.lead, f.body, f.folded
+    FROM articles a JOIN articles_fts f ON f.rowid = old.search_key WHERE a.id = new.id;
+    INSERT INTO articles_fts_exact (rowid, title, lead, body)
+    SELECT a.search_key, f.title, f.lead, f.body
+    FROM articles a JOIN articles_fts f ON f.rowid = old.search_key WHERE a.id = new.id;
+    INSERT INTO articles_fts_exact (articles_fts_exact, rowid, title, lead, body)
+    SELECT 'delete', old.search_key, title, lead, body FROM articles_fts WHERE rowid = old.search_key;
+    DELETE FROM articles_fts WHERE rowid = old.search_key;
+END""")
+
+
 MIGRATIONS: list[Migration] = [create_initial_schema, add_topics_and_verdicts, add_article_places,
                                add_http_validators, add_evidence_and_health, add_crawl_source,
                                add_reference_role, add_article_list, add_article_aliases, add_decision_counts,
-                               add_search_key, add_reclassify_runs]
+                               add_search_key, add_reclassify_runs, add_exact_search]
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
