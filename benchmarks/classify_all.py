@@ -1,12 +1,14 @@
-"""Time `pressmon classify --all` on a copy of a database; with --kill-after, kill it part-way
-and time the run that carries on.
+"""Time `pressmon classify --all` on a database (a copy of one); with --kill-after, kill it
+part-way and time the run that carries on.
 
     python benchmarks/classify_all.py --db /tmp/bench/large100k.db --copy /tmp/h2/run.db
-    python benchmarks/classify_all.py --db /tmp/bench/large1m.db --copy /tmp/h2/classify1m.db --kill-after 600
+    python benchmarks/classify_all.py --db /tmp/h2/classify1m.db --kill-after 600   # a copy made before
     python benchmarks/classify_all.py --db … --copy … --pressmon /work/before/.venv/bin/pressmon   # older code
 
-The source database is only read (copied with its WAL file, if any); the copy is replaced if it
-exists and left in place afterwards. The command is the user's: `pressmon classify --all --db
+With --copy the database is only read (copied with its WAL file, if any); the copy is replaced
+if it exists and left in place afterwards. Without it the run writes to --db itself: give it a
+copy. Open the database once with this pressmon first if it needs migrating, so that the
+one-off migration is not timed as classification. The command is the user's: `pressmon classify --all --db
 COPY` in a process of its own (with `--workers N` when given), its progress lines on stderr
 copied here. Prints the articles classified, the wall time, articles per second and what a
 million articles take at that rate (the actual time when the database holds a million).
@@ -59,25 +61,27 @@ def minutes(seconds: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True, type=Path, help="database to copy (only read)")
-    parser.add_argument("--copy", required=True, type=Path, help="where the copy goes (replaced)")
+    parser.add_argument("--db", required=True, type=Path, help="the database (only read with --copy)")
+    parser.add_argument("--copy", type=Path, help="classify a copy of --db made here (replaced)")
     parser.add_argument("--pressmon", default=str(Path(sys.executable).with_name("pressmon")),
                         help="the pressmon command to time (default: this environment's)")
     parser.add_argument("--workers", type=int, help="pass --workers N (default: the command's own default)")
     parser.add_argument("--kill-after", type=float, help="SIGKILL the first run after this many seconds, run again")
     args = parser.parse_args()
-    if args.copy.resolve() == args.db.resolve():
-        raise SystemExit("--copy must differ from --db")
-    copy_database(args.db, args.copy)
-    with sqlite3.connect(f"file:{args.copy}?mode=ro", uri=True) as conn:
+    target = args.copy or args.db
+    if args.copy:
+        if args.copy.resolve() == args.db.resolve():
+            raise SystemExit("--copy must differ from --db")
+        copy_database(args.db, args.copy)
+    with sqlite3.connect(f"file:{target}?mode=ro", uri=True) as conn:
         articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-    command = [args.pressmon, "classify", "--all", "--db", str(args.copy)]
+    command = [args.pressmon, "classify", "--all", "--db", str(target)]
     if args.workers:
         command += ["--workers", str(args.workers)]
-    print(f"{articles:,} articles in {args.copy}; running: {' '.join(command)}", flush=True)
+    print(f"{articles:,} articles in {target}; running: {' '.join(command)}", flush=True)
     seconds, classified, code = run(command, args.kill_after)
     if classified is None and args.kill_after and code == -signal.SIGKILL:
-        with sqlite3.connect(f"file:{args.copy}?mode=ro", uri=True) as conn:
+        with sqlite3.connect(f"file:{target}?mode=ro", uri=True) as conn:
             done = conn.execute("SELECT classified FROM reclassify_runs WHERE finished_at IS NULL").fetchone()
         print(f"killed after {seconds:,.1f} s with {done[0] if done else 0:,} articles written; running it again",
               flush=True)
