@@ -1,6 +1,6 @@
 """Serve a (large) pressmon database with `pressmon serve --public` and time the site's pages.
 
-    python benchmarks/site_at_scale.py --db /tmp/large.db [--requests 30] [--warmup 1]
+    python benchmarks/site_at_scale.py --db /tmp/large.db [--requests 30] [--warmup 1] [--only TEXT]
 
 Starts `pressmon serve --public --port <free port>` on 127.0.0.1 in a subprocess, requests
 each page `--warmup` times untimed, then `--requests` times one after the other (a new HTTP
@@ -56,8 +56,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def pages(db: Path) -> list[tuple[str, str]]:
     name = db.stem
-    chart = (load_metadata(db)["plugins"]["datasette-dashboards"]["do-phu-tuyen-truyen"]
-             ["charts"]["theo-thang"]["query"])
+    charts = load_metadata(db)["plugins"]["datasette-dashboards"]["do-phu-tuyen-truyen"]["charts"]
+    chart = charts["theo-thang"]["query"]
     return [
         ("search, common words (`o nhiem moi truong`)", f"/{name}/article_list?_search=o+nhiem+moi+truong"),
         ("search, rare words (`dak doa`)", f"/{name}/article_list?_search=dak+doa"),
@@ -71,6 +71,10 @@ def pages(db: Path) -> list[tuple[str, str]]:
         ("canned newest_items", f"/{name}/newest_items"),
         ("home page", "/"),
         ("dashboard chart data (theo-thang)", f"/{name}.json?" + urlencode({"sql": chart, "_shape": "objects"})),
+        ("canned references_by_document", f"/{name}/references_by_document?document=&topic="),
+        ("dashboard chart data (theo-loai-nguon)",
+         f"/{name}.json?" + urlencode({"sql": charts["theo-loai-nguon"]["query"], "_shape": "objects"})),
+        ("dashboard page", "/-/dashboards/do-phu-tuyen-truyen"),
     ]
 
 
@@ -93,6 +97,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=1, help="untimed requests per page first")
     parser.add_argument("--timeout", type=float, default=120.0, help="client timeout per request, s")
+    parser.add_argument("--only", help="time only the requests whose label contains this text")
     args = parser.parse_args()
     db = args.db.resolve()
     if not db.exists():
@@ -107,6 +112,8 @@ def main() -> None:
         wait_until_serving(port, process, 120)
         rows = []
         for label, path in pages(db):
+            if args.only and args.only not in label:
+                continue
             for _ in range(args.warmup):
                 get(port, path, args.timeout)
             times, statuses, sizes = [], Counter(), []
