@@ -93,9 +93,10 @@ def main() -> None:
     if code != 0 or classified is None:
         raise SystemExit(f"pressmon classify exited with code {code}")
     rate = classified / seconds
-    at_million = "actual" if articles == MILLION else "at this rate"
+    actual = classified == MILLION
     print(f"classified {classified:,} articles in {seconds:,.1f} s ({minutes(seconds)}): {rate:,.0f} articles/s; "
-          f"1,000,000 articles: {minutes(MILLION / rate if articles != MILLION else seconds)} ({at_million})")
+          f"1,000,000 articles: {minutes(seconds if actual else MILLION / rate)} "
+          f"({'actual' if actual else 'at this rate'})")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Segmenter", "underthesea", "CHECK_SENTENCES", "differences"]
+__all__ = ["CHECK_SENTENCES", "Segmenter", "differences", "underthesea"]
 
 logger = logging.getLogger(__name__)
 
