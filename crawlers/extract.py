@@ -14,6 +14,7 @@ JSON-LD are read only from the article's own markup, never from related boxes or
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -688,9 +689,10 @@ class _Sources:
         that are not the item's, and the domain."""
         names = {self.outlet.name, self.meta("og:site_name"), self.meta("application-name")}
         home = _absolute(self.outlet.home, "")
-        for anchor in self.sel.css("a[href]"):
-            if _absolute(self.url, anchor.attrib.get("href", "")) == home:
-                names.add(_clean(" ".join(anchor.css("::text").getall())))
+        # lxml's elements, not a parsel Selector per link: every link of every page is read
+        for anchor in self.sel.root.xpath("//a[@href]"):
+            if _absolute(self.url, anchor.get("href", "")) == home:
+                names.add(_clean(" ".join(anchor.xpath("descendant-or-self::text()"))))
         title = _clean(self.sel.css("title::text").get()) or ""
         parts = _TITLE_SEPARATOR.split(title)
         if len(parts) > 1:
@@ -764,18 +766,21 @@ def _drop_boilerplate(root, outlet: Outlet, page_url: str) -> None:
     for block in reversed(list(root.iter(*BOX_TAGS))):
         if block is root or not _inside(block, root):
             continue
-        label = _label_letters(block)
-        if label and label == _letters(_text(block)):
+        # A block's text changes only when the block goes: read once for all the tests.
+        text = _text(block)
+        letters = _letters(text)
+        label = _label_letters(text)
+        if label and label == letters:
             _drop_label_and_its_list(block, root)
-        elif _is_boilerplate(block, label, is_article):
+        elif _is_boilerplate(block, text, letters, label, is_article):
             block.drop_tree()
 
 
-def _is_boilerplate(block, label: int, is_article) -> bool:
+def _is_boilerplate(block, text: str, letters: int, label: int, is_article) -> bool:
     """Links to the outlet's other articles; a label and links; a share bar; a photo credit."""
-    return (_is_link_list(block, is_article)
-            or label > 0 and _is_link_list(block, _any_link, ignored=label)
-            or _is_share_bar(block) or _is_photo_credit(block))
+    return (_is_link_list(block, is_article, letters)
+            or label > 0 and _is_link_list(block, _any_link, letters - label)
+            or _is_share_bar(text) or _is_photo_credit(block, text))
 
 
 def _article_link_test(outlet: Outlet, page_url: str):
@@ -794,8 +799,29 @@ def _article_link_test(outlet: Outlet, page_url: str):
 
 def _absolute(page_url: str, href: str) -> str | None:
     """The canonical URL a link opens, None for mailto:, javascript: or a malformed one."""
+    href = href.strip()
+    if _ORIGIN_ENOUGH.match(href):
+        # The same link on every page of a site opens the same URL: worked out once (menus
+        # and footers repeat on every page).
+        try:
+            parts = urlsplit(page_url)
+        except ValueError:
+            return None
+        if parts.scheme in ("http", "https"):
+            page_url = f"{parts.scheme}://{parts.netloc}/"
+    return _joined(page_url, href)
+
+
+# A link that urljoin resolves from the page's scheme and host alone, never its path or query:
+# a path from the root ("/…"), or a host ("//host…", "scheme://host…"). urljoin removes tabs
+# and line breaks first: a link with any is left to the page's own URL.
+_ORIGIN_ENOUGH = re.compile(r"(?![^\t\r\n]*[\t\r\n])(?:/(?!/)|(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#])")
+
+
+@functools.lru_cache(maxsize=8192)
+def _joined(base: str, href: str) -> str | None:
     try:
-        url = urljoin(page_url, href.strip())
+        url = urljoin(base, href)
         return canonical_url(url) if urlsplit(url).scheme in ("http", "https") else None
     except ValueError:
         return None
@@ -805,19 +831,18 @@ def _any_link(anchor) -> bool:
     return bool((anchor.get("href") or "").strip())
 
 
-def _is_link_list(block, counts, ignored: int = 0) -> bool:
-    """Whether links that `counts` hold LINK_LIST_SHARE of the block's letters and digits,
-    less `ignored` of them (its label)."""
-    letters = _letters(_text(block)) - ignored
+def _is_link_list(block, counts, letters: int) -> bool:
+    """Whether links that `counts` hold LINK_LIST_SHARE of `letters`, the block's letters and
+    digits (less its label's)."""
     if letters <= 0:
         return False
     linked = sum(_letters(_text(a)) for a in block.iter("a") if counts(a))
     return linked >= LINK_LIST_SHARE * letters
 
 
-def _label_letters(block) -> int:
-    """Letters and digits of the related-news label the block starts with; 0 without one."""
-    found = _RELATED_LABEL.match(_fold(_text(block)[:LABEL_SEARCH_CHARS]))
+def _label_letters(text: str) -> int:
+    """Letters and digits of the related-news label a block's text starts with; 0 without one."""
+    found = _RELATED_LABEL.match(_fold(text[:LABEL_SEARCH_CHARS]))
     return _letters(found.group()) if found else 0
 
 
@@ -829,26 +854,28 @@ def _drop_label_and_its_list(label, root) -> None:
         label = label.getparent()  # "<tr><td><b>Tin liên quan</b></td></tr>" is one label
     while not _letters(label.tail or ""):
         follower = label.getnext()
-        if follower is None or _letters(_text(follower)) and not _is_link_list(follower, _any_link):
+        if follower is None:
+            break
+        letters = _letters(_text(follower))
+        if letters and not _is_link_list(follower, _any_link, letters):
             break
         follower.drop_tree()  # its tail joins the label's, and is checked next
     label.drop_tree()
 
 
-def _is_share_bar(block) -> bool:
-    text = _text(block)
+def _is_share_bar(text: str) -> bool:
     if len(text) > SHORT_BLOCK_CHARS:
         return False
     rest, found = _SHARE_WORD.subn("", _fold(text))
     return found > 0 and not any(c.isalpha() for c in rest)
 
 
-def _is_photo_credit(block) -> bool:
+def _is_photo_credit(block, text: str) -> bool:
     """A caption is a block of its own: a block around other blocks is never one, so a short
     item's prose cannot go with a credit at its end."""
     if next(block.iterdescendants(*BOX_TAGS), None) is not None:
         return False
-    text = _clean(unicodedata.normalize("NFC", _text(block))) or ""
+    text = _clean(unicodedata.normalize("NFC", text)) or ""
     return len(text) <= SHORT_BLOCK_CHARS and bool(PHOTO_CREDIT.search(text))
 
 
@@ -867,9 +894,22 @@ def _letters(text: str) -> int:
     return len(_NOT_LETTER.sub("", text))
 
 
+class _WithoutMarks(dict):
+    """A str.translate table that deletes combining marks, filled as characters are met: one
+    C-level pass per text instead of a Python step per character."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _WithoutMarks()
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).lower().split())
+    return " ".join(text.translate(_WITHOUT_MARKS).lower().split())
 
 
 def _words_pattern(words) -> str:
