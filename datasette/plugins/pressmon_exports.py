@@ -13,7 +13,7 @@ pagination), so each page re-runs a search from the start: a search with 220,000
 `/<db>/<table>.xlsx` itself (a route ahead of Datasette's): Datasette builds the page's SQL —
 filters, search, sort, `_col` — for a one-row page, and the plugin runs that SQL without its
 LIMIT on a read-only connection of its own, in a worker thread that walks one cursor in
-batches. A search exports every match, not the newest 10,000 the page shows
+batches. A search exports every match, not the newest 5,000 the page shows
 (pressmon_search: the request carries EXPORT_SCOPE_KEY). CSV is written as the rows come;
 XLSX rows go into a write-only workbook in a temporary file, sent when complete. When the
 client goes away (ASGI `http.disconnect`) the thread is told to stop and its SQL interrupted,

@@ -11,10 +11,10 @@ The cap. Datasette runs a table page's condition seven times (rows, count, five 
 its own `_search` clause each run reads every match and the rows are sorted by date: seconds
 for common words on 10^6 items. This plugin replaces that clause (the tables have no
 `fts_table` in metadata, so Datasette adds none) with one that keeps the newest `cap` matches
-(plugin configuration `pressmon-search: cap`, 10,000): rows, count and facets then cost the
+(plugin configuration `pressmon-search: cap`, 5,000): rows, count and facets then cost the
 same for rare and common words, and the rows come in key order without a sort (the tables'
 default order is `search_key` descending). When there are more matches the page says "hơn
-10.000 bài" and that its counts and facets are over the newest 10,000; filters and other sort
+5.000 bài" and that its counts and facets are over the newest 5,000; filters and other sort
 orders apply within those. An export (pressmon_exports marks its request) gets every match.
 
 Words typed with diacritics. The folding also throws away diacritics typed on purpose:
@@ -55,7 +55,7 @@ EXACT_TABLE = "articles_fts_exact"
 PASSED_FUNCTION = "pressmon_search_passed"
 # The request scope key pressmon_exports sets: an export gets every match, not the cap.
 EXPORT_SCOPE_KEY = "pressmon_export"
-DEFAULT_CAP = 10_000
+DEFAULT_CAP = 5_000
 DEFAULT_SCAN = 200_000
 # A word as FTS5's unicode61 tokenizer cuts it: letters and digits, nothing else.
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -107,8 +107,14 @@ def passed(token: str, key: int) -> int:
     return int(key in keys)
 
 
+# Per read connection: a search walks up to 5,000 entries of the search-key index and the
+# FTS5 doclists, which SQLite's default 2 MB page cache evicts between two requests.
+READ_CACHE_KIB = 65_536
+
+
 @hookimpl
 def prepare_connection(conn):
+    conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
     conn.create_function(PASSED_FUNCTION, 2, passed)
 
 
