@@ -24,7 +24,6 @@ import csv
 import io
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -32,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from site_at_scale import free_port, get, percentile, wait_until_serving  # noqa: E402
+from site_at_scale import article_count, get, percentile, serving  # noqa: E402
 
 COMMON = "o nhiem moi truong"
 RARE = "dak doa"
@@ -137,13 +136,8 @@ def main() -> None:
     db = args.db.resolve()
     if not db.exists():
         raise SystemExit(f"no database {db}")
-    port = free_port()
-    command = [str(args.pressmon), "serve", "--db", str(db), "--public", "--host", "127.0.0.1", "--port", str(port)]
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"search_export-{port}.log", "w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     rows = []
-    try:
-        wait_until_serving(port, process, 600)
+    with serving(db, args.pressmon, "search_export", start_timeout=600) as (port, process):
         for label, path in search_pages(db.stem):
             get(port, path, args.timeout)
             times, statuses = [], Counter()
@@ -167,16 +161,7 @@ def main() -> None:
         rows.append(("CSV export abandoned after 1 MiB: server CPU in the 5 s after",
                      f"{after:,.0f} % of a core (while streaming: {before:,.0f} %)", ""))
         print(f"  {rows[-1][0]}: {rows[-1][1]}", file=sys.stderr, flush=True)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-    import sqlite3
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-        count = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+    count = article_count(db)
     print(f"\n{db.name}: {count:,} articles, {db.stat().st_size / 1e6:,.0f} MB; served by {args.pressmon}; "
           f"{args.requests} requests per page after 1 untimed\n")
     print("| request | figure | status |")

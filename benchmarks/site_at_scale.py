@@ -12,9 +12,11 @@ benchmarks/build_large_db.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -91,6 +93,30 @@ def wait_until_serving(port: int, process: subprocess.Popen, timeout: float) -> 
     raise SystemExit(f"pressmon serve did not answer within {timeout:.0f} s")
 
 
+@contextlib.contextmanager
+def serving(db: Path, pressmon: Path, name: str, start_timeout: float = 120):
+    """`pressmon serve --public` of `db` on a free port of 127.0.0.1, its log in $TMPDIR;
+    yields (port, process) once it answers, and stops it afterwards."""
+    port = free_port()
+    command = [str(pressmon), "serve", "--db", str(db), "--public", "--host", "127.0.0.1", "--port", str(port)]
+    with open(Path(os.environ.get("TMPDIR", "/tmp")) / f"{name}-{port}.log", "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_serving(port, process, start_timeout)
+            yield port, process
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def article_count(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        return connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, type=Path)
@@ -102,14 +128,7 @@ def main() -> None:
     db = args.db.resolve()
     if not db.exists():
         raise SystemExit(f"no database {db}")
-    port = free_port()
-    pressmon = Path(sys.executable).with_name("pressmon")
-    command = [str(pressmon), "serve", "--db", str(db), "--public", "--host", "127.0.0.1",
-               "--port", str(port)]
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"site_at_scale-{port}.log", "w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_serving(port, process, 120)
+    with serving(db, Path(sys.executable).with_name("pressmon"), "site_at_scale") as (port, _):
         rows = []
         for label, path in pages(db):
             if args.only and args.only not in label:
@@ -130,17 +149,7 @@ def main() -> None:
                          statistics.median(sizes)))
             print(f"  {label}: p50 {rows[-1][1]:,.0f} ms, p95 {rows[-1][2]:,.0f} ms, {status_text}",
                   file=sys.stderr, flush=True)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-    count = None
-    import sqlite3
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-        count = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+    count = article_count(db)
     print(f"\n{db.name}: {count:,} articles, {db.stat().st_size / 1e6:,.0f} MB; "
           f"{args.requests} requests per page after {args.warmup} untimed; `pressmon serve --public`\n")
     print("| request | p50 | p95 | status | body |")
