@@ -19,7 +19,6 @@ The ratio is (b)'s pages per wall-clock second over (a)'s, the median of the rep
     python benchmarks/crawl_ratio.py              # a warm-up pair, then 3 timed pairs
     python benchmarks/crawl_ratio.py --repeat 5
     python benchmarks/crawl_ratio.py --items 3000 # on crawl_memory.py's generated mirror instead
-    python benchmarks/crawl_ratio.py --niceness 0 # workers at the crawl's priority (default: +10)
 
 The shipped mirror is small: a crawl's fixed start (loading and warming the model, forking
 the workers, setting up six spiders) weighs on its figure. `--items N` measures the same two
@@ -119,11 +118,8 @@ def crawl_pressmon(base_url: str, workdir: Path, model: str) -> dict:
 
     sys.addaudithook(count_model_opens)
     db = workdir / "pressmon.db"
-    settings = {"SPIDER_MIDDLEWARES": {"crawl_ratio.LeaveOut": 50}}
-    if os.environ.get("CRAWL_RATIO_NICENESS"):
-        settings["PRESSMON_LANGUAGE_NICENESS"] = int(os.environ["CRAWL_RATIO_NICENESS"])
     run_id = run_crawl(str(db), mirror=base_url, politeness_scale=0, progress=False,
-                       log_file=workdir / "pressmon.log", settings=settings)
+                       log_file=workdir / "pressmon.log", settings={"SPIDER_MIDDLEWARES": {"crawl_ratio.LeaveOut": 50}})
     conn = sqlite3.connect(db)
     pages = conn.execute("SELECT SUM(pages_fetched) FROM crawl_runs WHERE run_id = ?", [run_id]).fetchone()[0]
     conn.close()
@@ -191,7 +187,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed pairs of crawls (default 3)")
     parser.add_argument("--items", type=int, help="crawl a generated mirror of this many sample items")
-    parser.add_argument("--niceness", type=int, help="the workers' niceness (PRESSMON_LANGUAGE_NICENESS)")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "BASE_URL", "WORKDIR", "PAGES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     from pressmon.nlp.topics import SHIPPED_MODEL
@@ -203,8 +198,6 @@ def main() -> None:
         return
     from pressmon.crawlers.mirror.server import serve_mirror
 
-    if args.niceness is not None:  # read by the crawls, each in a process of its own
-        os.environ["CRAWL_RATIO_NICENESS"] = str(args.niceness)
     runs: dict[str, list[dict]] = {"bare": [], "pressmon": []}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -88,11 +88,6 @@ class ExtractionError(Exception):
         super().__init__(detail)
         self.kind = kind
 
-    def __reduce__(self):
-        # Raised in a worker process, it reaches the crawl pickled, and pickling an exception
-        # keeps only its `args`: the kind would come back as "parse_failed".
-        return type(self), (self.args[0], self.kind)
-
 
 @dataclass
 class Extraction:

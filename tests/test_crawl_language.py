@@ -123,7 +123,7 @@ def test_a_worker_killed_mid_item_leaves_error_rows_and_the_crawl_goes_on(tmp_pa
     assert result.returncode == 0, result.stderr[-3000:]
     errors = dict(query(db, "select url, detail from crawl_errors where kind = 'pipeline_error'"))
     assert kill_at in errors
-    assert all("worker process died" in detail for detail in errors.values()), errors
+    assert all("language worker process died" in detail for detail in errors.values()), errors
     stored = {r[0] for r in query(db, "select url from articles")}
     # None lost in silence: an article not stored has its row (a worker's death; on a loaded
     # machine, perhaps a fetch timeout).

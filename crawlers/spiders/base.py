@@ -12,9 +12,7 @@ canary`).
 
 from __future__ import annotations
 
-import asyncio
 import re
-from concurrent.futures import BrokenExecutor
 from dataclasses import replace
 from datetime import date, datetime
 from urllib.parse import urlsplit
@@ -72,10 +70,6 @@ class NewsSpider(scrapy.Spider):
     # unless a sitemap or feed says they changed, and every known page is asked for with a
     # conditional GET, so an unchanged one costs a 304 and no page.
     known_pages: dict = {}
-    # Where article pages are extracted: a concurrent.futures.Executor the crawl's pipeline
-    # hands over (pressmon's worker pool), so the reactor goes on fetching while a page is read;
-    # None (a spider run without that pipeline) extracts here, in the crawl process.
-    extraction_executor = None
 
     def __init__(self, outlet: str | None = None, since: str | None = None, page: str | None = None,
                  newest: bool = False, *args, **kwargs):
@@ -310,45 +304,19 @@ class NewsSpider(scrapy.Spider):
         yield from self._page(url, self.parse_article)
 
     def parse_article(self, response):
-        """The article's item (and a bad_date row), or the page's error row. With an
-        `extraction_executor`, an async generator awaiting the extraction done there."""
         if response.status == 304:
-            return []
+            return
         header = response.headers.get("Content-Type", b"").decode("latin-1")
         content_type = header.split(";")[0].strip().lower().encode("latin-1")
         if not isinstance(response, HtmlResponse) or (content_type and content_type not in HTML_TYPES):
-            return [self._error(response.url, "not_html", f"Content-Type {content_type.decode() or 'missing'}")]
-        # From the bytes: extract_page decides the charset when the declaration lies.
-        page = (response.body, response.url, self.outlet)
-        if self.extraction_executor is not None:
-            return self._extracted_elsewhere(response, page, header or None)
+            yield self._error(response.url, "not_html", f"Content-Type {content_type.decode() or 'missing'}")
+            return
         try:
-            extraction = extract_page(*page, content_type=header or None)
-        except ExtractionError as exc:
-            return [self._error(response.url, exc.kind, str(exc) or exc.kind)]
-        return self._article(response, extraction)
-
-    async def _extracted_elsewhere(self, response, page: tuple, content_type: str | None):
-        future = self.extraction_executor.submit(extract_page, *page, content_type=content_type)
-        try:
-            extraction = await asyncio.wrap_future(future)
+            # From the bytes: extract_page decides the charset when the declaration lies.
+            extraction = extract_page(response.body, response.url, self.outlet, content_type=header or None)
         except ExtractionError as exc:
             yield self._error(response.url, exc.kind, str(exc) or exc.kind)
             return
-        except BrokenExecutor as exc:
-            yield self._error(response.url, "pipeline_error",
-                              f"a worker process died (killed, or out of memory) while this page was being "
-                              f"extracted; the pool is restarted for the next pages ({exc})")
-            return
-        except Exception as exc:  # noqa: BLE001 — what extract_page makes of any failure in this process
-            # extract_page lets only ExtractionError out; what else comes is the trip between
-            # processes failing (a result that does not pickle).
-            yield self._error(response.url, "parse_failed", f"extraction failed: {type(exc).__name__}: {exc}")
-            return
-        for out in self._article(response, extraction):
-            yield out
-
-    def _article(self, response, extraction):
         item = {"type": "article", "outlet_id": self.outlet_id, **extraction.fields,
                 "methods": extraction.methods, "fetched_url": response.url, "http_status": response.status}
         published = item["published_at"]

@@ -1,5 +1,5 @@
 """Scrapy item pipelines: normalise the text once; find document references and places and
-classify (in the crawl's language pool, where the spiders also extract their pages); store.
+classify (in the crawl's language pool); store.
 
 Spiders yield plain dicts (`type` = "article" or "error", see docs/design.md); these stages
 are the only place where crawling meets Vietnamese text handling and the database.
@@ -51,8 +51,6 @@ class LanguagePipeline:
     def open_spider(self, spider=None):
         if self.owns_pool:
             self.pool = LanguagePool.from_settings(self.crawler.settings).start()
-        # The spider extracts its article pages in the same workers (before its first response).
-        self.crawler.spider.extraction_executor = self.pool.extraction_executor
 
     def close_spider(self, spider=None):
         if self.owns_pool:

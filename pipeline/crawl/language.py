@@ -1,6 +1,5 @@
 """The crawl's language work — document references, places, the topic decision — done in
-worker processes, so that Scrapy's reactor goes on fetching and every core is used. The same
-workers extract the article pages (`extraction_executor`, handed to the spiders).
+worker processes, so that Scrapy's reactor goes on fetching and every core is used.
 
 One pool per crawl: `run_crawl` starts it before the reactor runs and all its spiders share it
 (`LanguagePool.shared`); a bare `scrapy crawl <outlet>` starts one for its spider. The topic
@@ -10,9 +9,8 @@ workers are forked: they share all of it copy-on-write and load nothing. See doc
 "The language work runs in a pool of forked workers".
 
 A worker that dies (killed, out of memory) breaks the pool: every item in it then fails with
-`LanguageStageError`, which the store records as a `pipeline_error` row with the page's URL
-(a page being extracted gets such a row from its spider), and the next task starts a new pool,
-forked from the same loaded model.
+`LanguageStageError`, which the store records as a `pipeline_error` row with the page's URL,
+and the next item starts a new pool, forked from the same loaded model.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import os
 import signal
 import sys
 from collections import Counter
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,7 +117,6 @@ class LanguagePool:
         self.executor: ProcessPoolExecutor | None = None
         self.items_by_worker: Counter[int] = Counter()
         self.restarts = 0
-        self.extraction_executor = _Extraction(self)
 
     @classmethod
     def from_settings(cls, settings) -> LanguagePool:
@@ -159,7 +156,12 @@ class LanguagePool:
     async def analyse(self, item: dict) -> dict:
         """The item's language work, done in a worker while the reactor goes on."""
         fields = {name: item.get(name) for name in (*FIELDS, "published_at")}
-        executor, future = self._submit(analyse, fields)
+        executor = self.executor
+        try:
+            future = executor.submit(analyse, fields)
+        except BrokenProcessPool:  # a worker died since the last item: this one was never in the pool
+            executor = self._replace(executor)
+            future = executor.submit(analyse, fields)
         try:
             pid, found = await asyncio.wrap_future(future)
         except BrokenProcessPool as exc:
@@ -169,21 +171,12 @@ class LanguagePool:
         self.items_by_worker[pid] += 1
         return found
 
-    def _submit(self, fn, /, *args, **kwargs) -> tuple[ProcessPoolExecutor, Future]:
-        """fn(*args, **kwargs) given to the workers, and the pool it went to."""
-        executor = self.executor
-        try:
-            return executor, executor.submit(fn, *args, **kwargs)
-        except BrokenProcessPool:  # a worker died since the last task: this one was never in the pool
-            executor = self._replace(executor)
-            return executor, executor.submit(fn, *args, **kwargs)
-
     def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
         if self.executor is broken:
             broken.shutdown(wait=False, cancel_futures=True)
             self.executor = self._fork_workers()
             self.restarts += 1
-            logger.warning("a worker process died: the pool was restarted (%d restarts this crawl)", self.restarts)
+            logger.warning("a language worker died: the pool was restarted (%d restarts this crawl)", self.restarts)
         return self.executor
 
     def close(self) -> None:
@@ -203,15 +196,3 @@ class LanguagePool:
         finally:
             LanguagePool._shared.pop(run_id, None)
             self.close()
-
-
-class _Extraction(Executor):
-    """The pool as the spiders see it: a plain concurrent.futures.Executor (crawlers import no
-    pipeline code). A task goes to the pool's current workers; after a worker's death its
-    future fails with BrokenProcessPool and the next task starts the new pool."""
-
-    def __init__(self, pool: LanguagePool):
-        self.pool = pool
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        return self.pool._submit(fn, *args, **kwargs)[1]

@@ -12,9 +12,8 @@ ITEM_PIPELINES = {
 PRESSMON_DB = "pressmon.db"
 # The topic model (`pressmon nlp train` writes it); None: decisions.classify.default_model_path().
 PRESSMON_MODEL = None
-# Processes doing the language work (references, places, classification) and the article
-# pages' extraction beside the reactor; None: one per core (os.cpu_count()). They are forked
-# once per crawl, sharing its one model.
+# Processes doing the language work (references, places, classification) beside the reactor;
+# None: one per core (os.cpu_count()). They are forked once per crawl, sharing its one model.
 PRESSMON_LANGUAGE_WORKERS = None
 # Added to the workers' nice value: a staff site served from the same machine stays responsive
 # while a crawl runs (0: same priority as the crawl).
