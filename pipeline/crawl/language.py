@@ -16,13 +16,9 @@ and the next item starts a new pool, forked from the same loaded model.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import gc
 import logging
-import multiprocessing
 import os
-import signal
-import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,20 +28,17 @@ from pathlib import Path
 from pressmon.nlp.places import find_places
 from pressmon.nlp.references import find_references
 from pressmon.nlp.topics import ModelError
-from pressmon.pipeline.decisions.classify import classification, load_model
+from pressmon.pipeline.decisions.classify import (
+    WARM_UP_ITEM,
+    classification,
+    load_model,
+)
+from pressmon.pipeline.workers import forked_pool
 
 logger = logging.getLogger(__name__)
 
 ITEMS_IN_FLIGHT_PER_WORKER = 4
 FIELDS = ("title", "lead", "body")
-# Written for the project: it only has to reach every part of the language work once.
-WARM_UP_ITEM = {
-    "title": "Gia Lai triển khai Quyết định số 1894/QĐ-TTg về công nghiệp môi trường",
-    "lead": "UBND tỉnh giao các sở, ngành và xã Ia Grai thực hiện Chỉ thị 20/CT-TTg.",
-    "body": "Sở Nông nghiệp và Môi trường hướng dẫn doanh nghiệp xử lý nước thải, chất thải rắn.",
-    "published_at": "2025-10-01T08:00:00+07:00",
-}
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 # The model the workers classify with: set in the crawl process before they are forked.
 _model = None
@@ -90,19 +83,6 @@ def describe(exc: BaseException, tb) -> str:
         code = tb.tb_frame.f_code
         detail += f" (in {code.co_name}, {Path(code.co_filename).name}:{tb.tb_lineno})"
     return detail
-
-
-def _start_worker(crawl_pid: int, niceness: int) -> None:
-    if sys.platform == "linux":
-        # Die with the crawl: an orphan would keep the nightly lock's flock (forked workers
-        # share its open file) and the next night would be refused.
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != crawl_pid:  # the crawl died before prctl took effect
-            os._exit(1)
-    # Ctrl-C reaches the whole process group; the crawl process decides how to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if niceness:
-        os.nice(niceness)
 
 
 class LanguagePool:
@@ -155,8 +135,7 @@ class LanguagePool:
         # Objects that exist now are never collected in a worker: the collector's writes to
         # them would copy every shared page.
         gc.freeze()
-        executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_start_worker, initargs=(os.getpid(), self.niceness))
+        executor = forked_pool(self.workers, niceness=self.niceness)
         return executor
 
     async def analyse(self, item: dict) -> dict:

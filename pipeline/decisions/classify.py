@@ -3,31 +3,27 @@
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
-import signal
-import sys
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+from pressmon.crawlers.dates import now
 from pressmon.nlp.corpus import by_split, load_corpus, load_items
 from pressmon.nlp.evaluate import load_realtopics, train_corpus_model
 from pressmon.nlp.topics import SHIPPED_MODEL, TOPICS, TopicModel
-from pressmon.crawlers.dates import now
 from pressmon.pipeline.store import Store
 from pressmon.pipeline.store.migrations import immediate_transaction
+from pressmon.pipeline.workers import forked_pool
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-# Written for the project: reaches every lazy part of the classifier once (see _decider).
+# Written for the project: reaches every lazy part of the classifier once, and of the crawl's
+# language work (references, places) too: both pools warm up on it before they fork.
 WARM_UP_ITEM = {
     "title": "Gia Lai triển khai Chỉ thị 20/CT-TTg về ngăn chặn ô nhiễm môi trường",
-    "lead": "UBND tỉnh giao các sở, ngành thực hiện Quyết định số 1894/QĐ-TTg.",
+    "lead": "UBND tỉnh giao các sở, ngành và xã Ia Grai thực hiện Quyết định số 1894/QĐ-TTg.",
     "body": "Sở Nông nghiệp và Môi trường hướng dẫn doanh nghiệp xử lý nước thải, chất thải rắn.",
     "published_at": "2025-10-01T08:00:00+07:00",
 }
@@ -195,13 +191,9 @@ def decide_rows(model: TopicModel, rows: list[tuple]) -> list[tuple[int, dict]]:
 _worker_model: TopicModel | None = None
 
 
-def _start_worker(model: TopicModel) -> None:
+def _set_worker_model(model: TopicModel) -> None:
     global _worker_model
     _worker_model = model
-    # Ctrl-C is the parent's to handle (it stops the pool); a worker outlives no parent.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _decide_in_worker(rows: list[tuple]) -> list[tuple[int, dict]]:
@@ -220,8 +212,7 @@ def _decider(model: TopicModel, workers: int):
         yield lambda batches: (decide_rows(model, rows) for rows in batches)
         return
     model.classify(WARM_UP_ITEM)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_start_worker, initargs=(model,))
+    pool = forked_pool(workers, _set_worker_model, (model,))
 
     def decide(batches):
         pending = deque(pool.submit(_decide_in_worker, rows) for rows in islice(batches, 2 * workers))
